@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class ErpConfig(AppConfig):
+    name = "erp"
+    verbose_name = _("ERP core")
+
+    def ready(self) -> None:
+        from django.apps import apps
+
+        from erp.roles import sync_role_permissions
+
+        # Infrastructure, not domain logic: keep role permissions in step with the models. Sent for
+        # the last installed app, after auth has created every app's permissions.
+        last_app = list(apps.get_app_configs())[-1]
+        post_migrate.connect(sync_role_permissions, sender=last_app, dispatch_uid="erp_sync_roles")

@@ -1,0 +1,31 @@
+"""Navigation by role: only the sections the user may open."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+NAVIGATION = [
+    # (label, url name, permission needed)
+    (_("Parties"), "masterdata:party_list", "masterdata.view_party"),
+    (_("Products"), "masterdata:product_list", "masterdata.view_product"),
+    (_("Warehouses"), "masterdata:warehouse_list", "masterdata.view_warehouse"),
+    (_("Audit history"), "audit:history_report", "erp.view_history_report"),
+]
+
+
+def navigation(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    from django.urls import NoReverseMatch, reverse
+
+    items = []
+    for label, url_name, perm in NAVIGATION:
+        if not user.has_perm(perm):
+            continue
+        try:
+            url = reverse(url_name)
+        except NoReverseMatch:
+            continue
+        items.append({"label": label, "url": url, "active": request.path.startswith(url)})
+    return {"nav_items": items}

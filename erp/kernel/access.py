@@ -1,0 +1,49 @@
+"""Row-level read/write permission: the one choke point (``restrict``) every list and API uses.
+
+A model is either *model-scoped* (a model permission opens every row) or *row-scoped*: it sets
+``ROW_SCOPED = True`` and declares ``view_all_<model>`` / ``change_all_<model>`` permissions for
+managers and back office; everyone else sees the rows they hold a guardian object permission for
+(granted by the services that assign an owner, e.g. a party's sales rep).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Model, QuerySet
+
+from erp.kernel.errors import NotFoundOrForbidden
+
+
+def _perm(model: type[Model], action: str, all_rows: bool = False) -> str:
+    opts = model._meta
+    return f"{opts.app_label}.{action}{'_all' if all_rows else ''}_{opts.model_name}"
+
+
+def restrict(queryset: QuerySet, user, action: str = "view") -> QuerySet:
+    """Return the rows of ``queryset`` that ``user`` may ``action`` ("view" or "change")."""
+    model = queryset.model
+    if user is None or not user.is_authenticated or not user.is_active:
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    if not getattr(model, "ROW_SCOPED", False):
+        return queryset if user.has_perm(_perm(model, action)) else queryset.none()
+    if user.has_perm(_perm(model, action, all_rows=True)):
+        return queryset
+    if not user.has_perm(_perm(model, action)):
+        return queryset.none()
+    from guardian.shortcuts import get_objects_for_user
+
+    return get_objects_for_user(
+        user, _perm(model, action), klass=queryset, accept_global_perms=False, with_superuser=False
+    )
+
+
+def object_get_for(model_or_queryset, user, action: str = "view", **lookup) -> Model:
+    """Fetch one row and authorise it in one call; the same error for missing and not allowed."""
+    queryset = (
+        model_or_queryset if isinstance(model_or_queryset, QuerySet) else model_or_queryset._default_manager.all()
+    )
+    try:
+        return restrict(queryset, user, action).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise NotFoundOrForbidden() from exc

@@ -1,0 +1,154 @@
+"""API building blocks shared by every app: base viewset (restricted reads, writes through services,
+lookup by code) and ``Idempotency-Key`` handling. Error shape: ``erp.kernel.api_errors``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from erp.kernel.access import restrict
+from erp.kernel.api_errors import ErrorSerializer
+from erp.kernel.errors import DomainError
+
+
+def _request_fingerprint(request) -> str:
+    payload = json.dumps(request.data, sort_keys=True, default=str)
+    return hashlib.sha256(f"{request.method} {request.path}\n{payload}".encode()).hexdigest()
+
+
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    name="Idempotency-Key",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=str(
+        _("Send the same key again to get the first result instead of a duplicate; reuse with another body is refused.")
+    ),
+)
+
+
+class IdempotentCreateMixin:
+    """``POST`` with an ``Idempotency-Key`` header creates at most one document.
+
+    The key row is inserted in the same transaction as the document, so a concurrent request with the
+    same key waits on the unique index and then replays the stored response.
+    """
+
+    def create(self, request, *args, **kwargs):
+        from erp.models import IdempotencyKey
+
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key:
+            return super().create(request, *args, **kwargs)
+        if len(key) > 255:
+            raise DomainError(
+                _("The Idempotency-Key header is too long (255 characters at most)."), code="idempotency_key_invalid"
+            )
+        fingerprint = _request_fingerprint(request)
+        scope = f"{request.method} {request.path}"
+        existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    record = IdempotencyKey.objects.create(
+                        user=request.user, key=key, scope=scope, fingerprint=fingerprint
+                    )
+                    response = super().create(request, *args, **kwargs)
+                    if response.status_code >= 400:
+                        transaction.set_rollback(True)
+                        return response
+                    record.response_status = response.status_code
+                    record.response_body = response.data
+                    record.save(update_fields=["response_status", "response_body"])
+                    return response
+            except IntegrityError:
+                existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
+                if existing is None:
+                    raise
+        if existing.fingerprint != fingerprint or existing.scope != scope:
+            raise DomainError(
+                _("This Idempotency-Key was already used with a different request."),
+                code="idempotency_key_reused",
+                status_code=422,
+            )
+        response = Response(existing.response_body, status=existing.response_status)
+        response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class BaseViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+    """A model API with row-level read restriction, writes through services and lookup by code.
+
+    Subclasses set ``queryset``, ``serializer_class`` (output), optionally ``input_serializer_class``,
+    ``filterset_class``, ``code_field`` and the services ``create_service(*, user, **data)`` and
+    ``update_service(*, instance, user, **data)`` (plain functions, stored with ``staticmethod``).
+    Deleting is refused: business records are deactivated, never deleted.
+    """
+
+    input_serializer_class: type[serializers.Serializer] | None = None
+    code_field: str | None = "code"
+    create_service: Any = None
+    update_service: Any = None
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def get_queryset(self):
+        action_name = "view" if self.request.method in ("GET", "HEAD", "OPTIONS") else "change"
+        return restrict(super().get_queryset(), self.request.user, action_name)
+
+    def get_serializer_class(self):
+        if self.request.method in ("POST", "PUT", "PATCH") and self.input_serializer_class:
+            return self.input_serializer_class
+        return self.serializer_class
+
+    def _output(self, instance, status_code: int) -> Response:
+        instance = self.get_queryset().get(pk=instance.pk) if self.request.method != "POST" else instance
+        return Response(self.serializer_class(instance, context=self.get_serializer_context()).data, status=status_code)
+
+    @staticmethod
+    def _call(service, **kwargs):
+        try:
+            return service(**kwargs)
+        except DjangoValidationError as exc:
+            raise DomainError.from_validation_error(exc) from exc
+
+    def create(self, request, *args, **kwargs):
+        if self.create_service is None:
+            raise exceptions.MethodNotAllowed(request.method)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        instance = self._call(self.create_service, user=request.user, **serializer.validated_data)
+        return Response(
+            self.serializer_class(instance, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    def update(self, request, *args, **kwargs):
+        if self.update_service is None:
+            raise exceptions.MethodNotAllowed(request.method)
+        partial = kwargs.pop("partial", False)
+        instance = self.get_object()
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        instance = self._call(self.update_service, instance=instance, user=request.user, **serializer.validated_data)
+        return self._output(instance, status.HTTP_200_OK)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("code", str, OpenApiParameter.PATH)],
+        responses={404: ErrorSerializer},
+    )
+    @action(detail=False, methods=["get"], url_path=r"code/(?P<code>[^/]+)")
+    def by_code(self, request, code: str):
+        """Look an object up by its human code (party code, SKU, order number…)."""
+        if not self.code_field:
+            raise exceptions.NotFound()
+        instance = get_object_or_404(self.get_queryset(), **{self.code_field: code})
+        return Response(self.serializer_class(instance, context=self.get_serializer_context()).data)

@@ -1,0 +1,41 @@
+from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns  # noqa: F401 - languages switch by cookie/session
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from erp import views
+
+APPS = [
+    "masterdata",
+    "orders",
+    "exceptions_center",
+    "traceability",
+    "quality",
+    "compliance",
+    "channels_mgmt",
+    "finance",
+]
+API_PREFIX = {"exceptions_center": "exceptions", "channels_mgmt": "channels"}
+
+api_patterns = [path(f"{API_PREFIX.get(app, app)}/", include(f"{app}.api.urls")) for app in APPS]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("admin/", admin.site.urls),
+    path("audit/", include("erp.audit_urls")),
+    path("api/v1/", include(api_patterns)),
+    path("api/v1/auth/token/", views.ObtainTokenView.as_view(), name="api-token"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    *[path(f"{app.replace('_', '-')}/", include(f"{app}.urls")) for app in APPS],
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

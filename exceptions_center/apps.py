@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ExceptionsCenterConfig(AppConfig):
+    name = "exceptions_center"
+    verbose_name = _("Exception center")

@@ -1,0 +1,99 @@
+"""Every write to master data. Each service validates the whole row (``full_clean``), saves it in one
+transaction with the acting user and reason in the history, and raises ``ValidationError`` (turned
+into a form error or an API 400) without saving anything on bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from guardian.shortcuts import assign_perm, remove_perm
+
+from masterdata.models import Party, Product, Warehouse
+
+PARTY_REP_PERMISSIONS = ("masterdata.view_party", "masterdata.change_party")
+
+
+def _save(instance, *, user, reason: str = "") -> None:
+    instance.full_clean()
+    instance._history_user = user if user is not None and user.is_authenticated else None
+    if reason:
+        instance._change_reason = reason
+    instance.save()
+
+
+def _apply(instance, fields: dict[str, Any]) -> None:
+    for name, value in fields.items():
+        setattr(instance, name, value)
+
+
+def _party_rep_sync(*, party: Party, previous_rep_id: int | None) -> None:
+    """Give the assigned sales rep object permissions on the party and take them from the previous one."""
+    if previous_rep_id == party.sales_rep_id:
+        return
+    if previous_rep_id:
+        previous = get_user_model().objects.get(pk=previous_rep_id)
+        for perm in PARTY_REP_PERMISSIONS:
+            remove_perm(perm, previous, party)
+    if party.sales_rep_id:
+        for perm in PARTY_REP_PERMISSIONS:
+            assign_perm(perm, party.sales_rep, party)
+
+
+@transaction.atomic
+def party_create(*, user, reason: str = "", **fields: Any) -> Party:
+    """Create a party. A sales rep who creates a customer without naming a rep becomes its rep."""
+    party = Party(**fields)
+    if (
+        party.sales_rep_id is None
+        and user is not None
+        and user.groups.filter(name="sales").exists()
+        and not user.has_perm("masterdata.view_all_party")
+    ):
+        party.sales_rep = user
+    _save(party, user=user, reason=reason)
+    _party_rep_sync(party=party, previous_rep_id=None)
+    return party
+
+
+@transaction.atomic
+def party_update(*, instance: Party, user, reason: str = "", **fields: Any) -> Party:
+    """Change a party; reassigning the sales rep moves the row-level permissions with it."""
+    party = Party.objects.select_for_update().get(pk=instance.pk)
+    previous_rep_id = party.sales_rep_id
+    _apply(party, fields)
+    _save(party, user=user, reason=reason)
+    _party_rep_sync(party=party, previous_rep_id=previous_rep_id)
+    return party
+
+
+@transaction.atomic
+def product_create(*, user, reason: str = "", **fields: Any) -> Product:
+    """Create a product; the UDI-DI is check-digit verified and stored as GTIN-14."""
+    product = Product(**fields)
+    _save(product, user=user, reason=reason)
+    return product
+
+
+@transaction.atomic
+def product_update(*, instance: Product, user, reason: str = "", **fields: Any) -> Product:
+    product = Product.objects.select_for_update().get(pk=instance.pk)
+    _apply(product, fields)
+    _save(product, user=user, reason=reason)
+    return product
+
+
+@transaction.atomic
+def warehouse_create(*, user, reason: str = "", **fields: Any) -> Warehouse:
+    warehouse = Warehouse(**fields)
+    _save(warehouse, user=user, reason=reason)
+    return warehouse
+
+
+@transaction.atomic
+def warehouse_update(*, instance: Warehouse, user, reason: str = "", **fields: Any) -> Warehouse:
+    warehouse = Warehouse.objects.select_for_update().get(pk=instance.pk)
+    _apply(warehouse, fields)
+    _save(warehouse, user=user, reason=reason)
+    return warehouse
