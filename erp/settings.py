@@ -255,3 +255,16 @@ ERP = {
     "DEFAULT_CURRENCY": "CNY",
     "DEFAULT_VAT_RATE": "0.13",
 }
+
+# Rules engine: for each trigger event, the fact providers (dotted paths to objects with ``roots``,
+# ``build(*, source, facts, context)`` and ``samples()``; see exceptions_center/facts_registry.py), in
+# the order they run. Each app adds its own entries here.
+ERP_FACT_PROVIDERS: dict[str, list[str]] = {
+    "order.saved": ["orders.facts.ORDER_FACTS"],
+}
+
+# After an exception event opens or closes, the source's hold state is recomputed by the function
+# registered for its model ("app_label.modelname" -> dotted path taking ``source=``).
+ERP_HOLD_REFRESHERS: dict[str, str] = {
+    "orders.salesorder": "orders.services.order_hold_refresh",
+}

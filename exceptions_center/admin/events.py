@@ -1,0 +1,1 @@
+"""Exception event admin (compliance officers' review queue)."""

@@ -1,0 +1,1 @@
+"""Rule admin (catalogue editing, dry run, backtest)."""

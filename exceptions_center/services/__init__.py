@@ -1,0 +1,11 @@
+"""Writes of the exception center, one module per concern, re-exported here.
+
+- ``rules``: rule validation, ``rules_evaluate`` (facts → conditions → events synced)
+- ``handling``: routing (tasks / approval chain / automatic), actions, SLA
+- ``notifications``: notification rows, delivery, sweeper
+- ``sources``: recomputing the hold of the object an event is about
+"""
+
+from exceptions_center.services.sources import source_hold_refresh
+
+__all__ = ["source_hold_refresh"]

@@ -1,0 +1,40 @@
+"""The link back from events to the objects they hold, without importing the other apps.
+
+Each app registers the function that recomputes its objects' hold state in
+``settings.ERP_HOLD_REFRESHERS``; the exception center calls it explicitly whenever an event opens or
+closes, so the flow reads top to bottom (no signals).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.utils.module_loading import import_string
+
+
+@cache
+def _refresher(label: str):
+    path = settings.ERP_HOLD_REFRESHERS.get(label)
+    return import_string(path) if path else None
+
+
+def source_hold_refresh(*, source_type: ContentType | None = None, source_id: int | None = None, source=None) -> None:
+    """Recompute the hold of the event's source object (e.g. an order). Caller is in the transaction."""
+    if source is None:
+        if source_type is None or source_id is None:
+            return
+        model = source_type.model_class()
+        label = f"{source_type.app_label}.{source_type.model}"
+        refresher = _refresher(label)
+        if refresher is None or model is None:
+            return
+        source = model._default_manager.filter(pk=source_id).first()
+        if source is None:
+            return
+    else:
+        refresher = _refresher(source._meta.label_lower)
+        if refresher is None:
+            return
+    refresher(source=source)
