@@ -268,3 +268,9 @@ ERP_FACT_PROVIDERS: dict[str, list[str]] = {
 ERP_HOLD_REFRESHERS: dict[str, str] = {
     "orders.salesorder": "orders.services.order_hold_refresh",
 }
+
+# --- Demo data (``manage.py seed_demo``) -------------------------------------------------------
+# Seeding steps, run in this order; each app appends ``"<app>.demo.seed"`` (see seed_demo's docstring).
+DEMO_SEED_STEPS = [
+    "masterdata.demo.seed",
+]
