@@ -160,6 +160,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 GUARDIAN_RAISE_403 = True
+# History is append-only: the admin shows it but never reverts or edits it.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+SIMPLE_HISTORY_EDIT = False
 
 # --- I18N / time ------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
