@@ -1,0 +1,685 @@
+"""Handling of exception events: routing by severity, the people's actions, SLA and the review digest.
+
+Routing runs after the raising transaction commits (Celery, ``exception_event_route_task``):
+
+- **high**: one ``HandlingTask`` per department of the rule's route, created together; the event
+  resolves when every task is done.
+- **medium**: ``ApprovalStep`` rows in route order, the first pending and the rest waiting; approving
+  moves to the next, the last approval resolves the event; a rejection ends the chain and sets the
+  event ``rejected`` (still active, so its order stays held) with the reason.
+- **low**: ``rule.low_action``: resolved automatically (logged), or the departments are notified, or the
+  event waits for the daily review digest.
+
+Every action locks the event row, checks that the user may act (a member of the department concerned,
+that department's manager, or an exception manager: sales_manager, admin), writes the log and
+history, bumps ``event.version`` (electronic signatures bind to it) and, when the event leaves or
+re-enters an active status, recomputes the hold of its source object at once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.utils import bulk_create_with_history
+
+from erp.kernel.errors import DomainError, PermissionDenied
+from erp.models import SignatureMeaning
+from exceptions_center.models import (
+    ACTIVE_STATUSES,
+    ApprovalStep,
+    Category,
+    Department,
+    DispatchState,
+    EventLogEntry,
+    EventStatus,
+    ExceptionEvent,
+    HandlingTask,
+    LogAction,
+    LowSeverityAction,
+    Severity,
+    StepStatus,
+    TaskStatus,
+)
+from exceptions_center.services import notifications
+from exceptions_center.services.notifications import Kind
+from exceptions_center.services.sources import source_hold_refresh
+
+# Groups whose members may act on every event (in every department).
+MANAGER_GROUPS = ("sales_manager", "admin")
+
+# Where an event goes when its rule names no route.
+DEFAULT_DEPARTMENT_BY_CATEGORY = {
+    Category.BUSINESS: "sales_management",
+    Category.LOGISTICS: "logistics",
+    Category.QUALITY: "quality",
+    Category.COMPLIANCE: "compliance",
+}
+
+WAIVE_MEANINGS = (SignatureMeaning.WAIVER, SignatureMeaning.APPROVAL, SignatureMeaning.RESPONSIBILITY)
+
+
+# --- who may act ------------------------------------------------------------------------------------
+
+
+def user_is_exception_manager(user) -> bool:
+    """Exception managers (sales_manager, admin, superusers) may act in every department."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    names = getattr(user, "_exceptions_group_names", None)
+    if names is None:
+        names = set(user.groups.values_list("name", flat=True))
+        user._exceptions_group_names = names
+    return bool(names & set(MANAGER_GROUPS))
+
+
+def user_department_ids(user) -> set[int]:
+    """The departments the user belongs to (through the department's group) or manages."""
+    if not user or not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_exceptions_department_ids", None)
+    if cached is None:
+        cached = set(
+            Department.objects.filter(Q(group__user=user) | Q(managers=user)).values_list("pk", flat=True).distinct()
+        )
+        user._exceptions_department_ids = cached
+    return cached
+
+
+def user_may_act_in(user, department_ids: Iterable[int]) -> bool:
+    """May ``user`` act for one of these departments?"""
+    if user_is_exception_manager(user):
+        return True
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    return bool(user_department_ids(user) & set(department_ids))
+
+
+def route_departments(rule) -> list[Department]:
+    """The rule's route in order, or the default department of its category when it names none."""
+    steps = list(rule.route_steps.select_related("department").order_by("position"))
+    if steps:
+        return [step.department for step in steps]
+    code = DEFAULT_DEPARTMENT_BY_CATEGORY.get(rule.category, "sales_management")
+    return list(Department.objects.filter(code=code))
+
+
+def event_department_ids(event: ExceptionEvent) -> set[int]:
+    """Departments concerned by the event: its route, its tasks and its approval steps."""
+    ids = {d.pk for d in route_departments(event.rule)}
+    ids |= set(event.tasks.values_list("department_id", flat=True))
+    ids |= set(event.steps.values_list("department_id", flat=True))
+    return ids
+
+
+def user_may_act_on_event(user, event: ExceptionEvent) -> bool:
+    return user_may_act_in(user, event_department_ids(event))
+
+
+def _refuse(departments_ids: Iterable[int]) -> PermissionDenied:
+    names = ", ".join(str(d) for d in Department.objects.filter(pk__in=list(departments_ids)))
+    return PermissionDenied(
+        _("Only members of %(departments)s or their managers may handle this exception.") % {"departments": names}
+    )
+
+
+def _require_event_actor(user, event: ExceptionEvent) -> None:
+    department_ids = event_department_ids(event)
+    if not user_may_act_in(user, department_ids):
+        raise _refuse(department_ids)
+
+
+def _require_department_actor(user, department: Department) -> None:
+    if not user_may_act_in(user, [department.pk]):
+        raise _refuse([department.pk])
+
+
+# --- small writers ---------------------------------------------------------------------------------
+
+
+def _lock(event_id: int) -> ExceptionEvent:
+    return ExceptionEvent.objects.select_for_update(of=("self",)).select_related("rule", "source_type").get(pk=event_id)
+
+
+def _log(
+    event: ExceptionEvent, *, action: str, actor=None, comment: str = "", data: dict | None = None, attachment=None
+) -> EventLogEntry:
+    entry = EventLogEntry(event=event, action=action, actor=actor, comment=comment, data=data or {})
+    if attachment is not None:
+        entry.attachment = attachment
+    entry.save()
+    return entry
+
+
+def _save(event: ExceptionEvent, *, user, reason: str, fields: Iterable[str]) -> None:
+    """Save the changed fields with a bumped version and the history's user and reason."""
+    event.version += 1
+    event._history_user = user
+    event._change_reason = str(reason)[:100]
+    event.save(update_fields=[*fields, "version"])
+
+
+def _hold_refresh(event: ExceptionEvent) -> None:
+    source_hold_refresh(source_type=event.source_type, source_id=event.source_id)
+
+
+def _required(value: str, field: str, message) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise DomainError(message, code="validation_error", fields={field: [message]})
+    return value
+
+
+def _require_active(event: ExceptionEvent) -> None:
+    if not event.is_active:
+        raise DomainError(
+            _("Exception %(number)s is already closed (%(status)s).")
+            % {"number": event.number, "status": event.get_status_display()},
+            code="event_closed",
+        )
+
+
+def _close_open_work(event: ExceptionEvent, *, user=None, comment: str = "") -> None:
+    """Cancel the open tasks and skip the undecided steps of an event that closes."""
+    now = timezone.now()
+    for task in event.tasks.filter(status=TaskStatus.OPEN):
+        task.status = TaskStatus.CANCELLED
+        task.closed_at = now
+        task.closed_by = user
+        task.comment = task.comment or comment
+        task._history_user = user
+        task.save(update_fields=["status", "closed_at", "closed_by", "comment"])
+    for step in event.steps.filter(status__in=(StepStatus.WAITING, StepStatus.PENDING)):
+        step.status = StepStatus.SKIPPED
+        step._history_user = user
+        step.save(update_fields=["status"])
+
+
+def _close(event: ExceptionEvent, *, status: str, user, resolution: str) -> None:
+    event.status = status
+    event.closed_at = timezone.now()
+    event.closed_by = user
+    event.resolution = resolution
+    _save(event, user=user, reason=resolution, fields=["status", "closed_at", "closed_by", "resolution"])
+
+
+# --- routing ---------------------------------------------------------------------------------------
+
+
+def exception_event_route_on_commit(*, event: ExceptionEvent) -> None:
+    """Route a newly raised or reopened event once the caller's transaction commits.
+
+    Marks the event's routing pending (so a reopened event is routed again and the sweeper finds it
+    if the broker is down), then queues ``exception_event_route_task`` on commit.
+    """
+    from exceptions_center import tasks
+
+    if event.dispatch_state != DispatchState.PENDING:
+        event.dispatch_state = DispatchState.PENDING
+        ExceptionEvent.objects.filter(pk=event.pk).update(dispatch_state=DispatchState.PENDING)
+    event_id = event.pk
+    transaction.on_commit(lambda: tasks.events_route_publish([event_id]))
+
+
+def exception_event_cancel_open_work(*, event: ExceptionEvent, reason: str, user=None) -> None:
+    """An event closed by the rules engine (cause fixed): cancel its open tasks and skip its undecided
+    approval steps. The caller writes the event and its log."""
+    _close_open_work(event, user=user, comment=reason)
+
+
+def exception_event_route(*, event_id: int) -> ExceptionEvent | None:
+    """Route the event by severity, once: a second run (or a run for a closed event) creates nothing.
+
+    Sets the SLA due time from the rule when the event has none (or is routed again after reopening).
+    """
+    with transaction.atomic():
+        event = (
+            ExceptionEvent.objects.select_for_update(of=("self",)).select_related("rule").filter(pk=event_id).first()
+        )
+        if event is None or event.dispatch_state == DispatchState.DONE:
+            return event
+        fields = ["dispatch_state"]
+        if event.is_active:
+            rule = event.rule
+            departments = route_departments(rule)
+            rerouted = event.tasks.exists() or event.steps.exists()
+            if event.sla_due_at is None or rerouted:
+                event.sla_due_at = timezone.now() + timedelta(hours=rule.sla_hours)
+                event.is_overdue = False
+                fields += ["sla_due_at", "is_overdue"]
+            if event.severity == Severity.HIGH:
+                _route_parallel(event, departments)
+            elif event.severity == Severity.MEDIUM:
+                _route_chain(event, departments)
+            else:
+                fields += _route_low(event, departments)
+        event.dispatch_state = DispatchState.DONE
+        _save(event, user=None, reason="routed", fields=fields)
+        if not event.is_active:
+            _hold_refresh(event)
+        return event
+
+
+def _route_parallel(event: ExceptionEvent, departments: list[Department]) -> None:
+    existing = {task.department_id: task for task in event.tasks.all()}
+    new = [HandlingTask(event=event, department=d) for d in departments if d.pk not in existing]
+    if new:
+        bulk_create_with_history(new, HandlingTask, default_change_reason="routed")
+    for task in existing.values():
+        if task.status != TaskStatus.OPEN:  # routed again after reopening: a new round for everyone
+            task.status, task.closed_at, task.closed_by = TaskStatus.OPEN, None, None
+            task.save(update_fields=["status", "closed_at", "closed_by"])
+    _log(
+        event,
+        action=LogAction.ROUTED,
+        comment=", ".join(str(d) for d in departments),
+        data={"mode": "parallel", "departments": [d.code for d in departments]},
+    )
+    notifications.notifications_for_event(event=event, kind=Kind.ROUTED, departments=departments)
+
+
+def _route_chain(event: ExceptionEvent, departments: list[Department]) -> None:
+    existing = {step.position: step for step in event.steps.all()}
+    new = []
+    for position, department in enumerate(departments, start=1):
+        status = StepStatus.PENDING if position == 1 else StepStatus.WAITING
+        step = existing.get(position)
+        if step is None:
+            new.append(ApprovalStep(event=event, position=position, department=department, status=status))
+        else:  # routed again after reopening or a rejection: the chain starts over
+            step.department, step.status, step.decided_by, step.decided_at = department, status, None, None
+            step.save(update_fields=["department", "status", "decided_by", "decided_at"])
+    if new:
+        bulk_create_with_history(new, ApprovalStep, default_change_reason="routed")
+    _log(
+        event,
+        action=LogAction.ROUTED,
+        comment=" → ".join(str(d) for d in departments),
+        data={"mode": "chain", "departments": [d.code for d in departments]},
+    )
+    if departments:
+        notifications.notifications_for_event(event=event, kind=Kind.STEP_PENDING, departments=departments[:1])
+
+
+def _route_low(event: ExceptionEvent, departments: list[Department]) -> list[str]:
+    action = event.rule.low_action
+    if action == LowSeverityAction.AUTO_RESOLVE:
+        reason = str(_("Low severity: logged and resolved automatically by rule %(rule)s.") % {"rule": event.rule.code})
+        _log(event, action=LogAction.AUTO_ACTION, comment=reason, data={"low_action": action})
+        event.status = EventStatus.RESOLVED
+        event.closed_at = timezone.now()
+        event.resolution = reason
+        return ["status", "closed_at", "resolution"]
+    _log(
+        event,
+        action=LogAction.ROUTED,
+        comment=str(_("Review queue")),
+        data={"mode": "review", "low_action": action, "departments": [d.code for d in departments]},
+    )
+    if action == LowSeverityAction.NOTIFY:
+        notifications.notifications_for_event(event=event, kind=Kind.ROUTED, departments=departments)
+    return []
+
+
+# --- actions ---------------------------------------------------------------------------------------
+
+
+def exception_event_take(*, event: ExceptionEvent, user) -> ExceptionEvent:
+    """The user takes the event (assigns it to themself) and its open tasks of their departments."""
+    with transaction.atomic():
+        event = _lock(event.pk)
+        _require_event_actor(user, event)
+        _require_active(event)
+        _assign(event, assignee=user, actor=user, action=LogAction.TAKEN)
+        return event
+
+
+def exception_event_assign(*, event: ExceptionEvent, user, assignee) -> ExceptionEvent:
+    """Assign the event to a member of one of its departments (or a manager); they are notified."""
+    with transaction.atomic():
+        event = _lock(event.pk)
+        _require_event_actor(user, event)
+        _require_active(event)
+        if assignee is None or not assignee.is_active or not user_may_act_on_event(assignee, event):
+            message = _("%(user)s is not a member of a department handling this exception.") % {
+                "user": getattr(assignee, "username", "?")
+            }
+            raise DomainError(message, code="validation_error", fields={"assignee": [message]})
+        _assign(event, assignee=assignee, actor=user, action=LogAction.ASSIGNED)
+        if assignee.pk != user.pk:
+            notifications.notifications_for_event(event=event, kind=Kind.ASSIGNED, users=[assignee])
+        return event
+
+
+def _assign(event: ExceptionEvent, *, assignee, actor, action: str) -> None:
+    event.assignees.add(assignee)
+    their_departments = (
+        {t.department_id for t in event.tasks.all()}
+        if user_is_exception_manager(assignee)
+        else user_department_ids(assignee)
+    )
+    event.tasks.filter(status=TaskStatus.OPEN, assignee__isnull=True, department_id__in=their_departments).update(
+        assignee=assignee
+    )
+    fields = []
+    if event.status == EventStatus.OPEN:
+        event.status = EventStatus.IN_PROGRESS
+        fields.append("status")
+    _save(event, user=actor, reason=action, fields=fields)
+    _log(event, action=action, actor=actor, data={"assignee": assignee.get_username()})
+
+
+def exception_event_comment(*, event: ExceptionEvent, user, comment: str) -> EventLogEntry:
+    """Add a comment to the event's log."""
+    comment = _required(comment, "comment", _("Write a comment."))
+    with transaction.atomic():
+        event = _lock(event.pk)
+        _require_event_actor(user, event)
+        entry = _log(event, action=LogAction.COMMENTED, actor=user, comment=comment)
+        _save(event, user=user, reason="comment", fields=[])
+        return entry
+
+
+def exception_event_attach(*, event: ExceptionEvent, user, attachment, comment: str = "") -> EventLogEntry:
+    """Attach a piece of evidence (a file) to the event's log."""
+    if not attachment:
+        message = _("Choose a file to attach.")
+        raise DomainError(message, code="validation_error", fields={"attachment": [message]})
+    with transaction.atomic():
+        event = _lock(event.pk)
+        _require_event_actor(user, event)
+        entry = _log(
+            event,
+            action=LogAction.ATTACHED,
+            actor=user,
+            comment=(comment or "").strip(),
+            attachment=attachment,
+            data={"filename": getattr(attachment, "name", "")},
+        )
+        _save(event, user=user, reason="attachment", fields=[])
+        return entry
+
+
+def handling_task_complete(*, task: HandlingTask, user, comment: str = "") -> HandlingTask:
+    """A department marks its task done; the last task done resolves the event (and releases the hold)."""
+    with transaction.atomic():
+        event = _lock(task.event_id)
+        task = HandlingTask.objects.select_for_update().select_related("department").get(pk=task.pk)
+        _require_department_actor(user, task.department)
+        _require_active(event)
+        if task.status != TaskStatus.OPEN:
+            raise DomainError(_("This task is already closed."), code="task_closed")
+        task.status, task.closed_at, task.closed_by = TaskStatus.DONE, timezone.now(), user
+        task.comment = (comment or "").strip()
+        task.assignee = task.assignee or user
+        task._history_user = user
+        task.save(update_fields=["status", "closed_at", "closed_by", "comment", "assignee"])
+        _log(
+            event,
+            action=LogAction.TASK_DONE,
+            actor=user,
+            comment=task.comment,
+            data={"department": task.department.code},
+        )
+        if event.tasks.filter(status=TaskStatus.OPEN).exists():
+            fields = []
+            if event.status == EventStatus.OPEN:
+                event.status = EventStatus.IN_PROGRESS
+                fields.append("status")
+            _save(event, user=user, reason="task done", fields=fields)
+        else:
+            resolution = str(_("Every department completed its task."))
+            _close(event, status=EventStatus.RESOLVED, user=user, resolution=resolution)
+            _log(event, action=LogAction.RESOLVED, actor=user, comment=resolution)
+            _hold_refresh(event)
+            notifications.notifications_for_event(
+                event=event, kind=Kind.RESOLVED, departments=route_departments(event.rule), exclude=user
+            )
+        return task
+
+
+def approval_step_approve(*, step: ApprovalStep, user, comment: str = "") -> ApprovalStep:
+    """Approve the pending step: the next one becomes pending, or the last approval resolves the event."""
+    with transaction.atomic():
+        event = _lock(step.event_id)
+        step = ApprovalStep.objects.select_for_update().select_related("department").get(pk=step.pk)
+        _require_department_actor(user, step.department)
+        _require_active(event)
+        if step.status != StepStatus.PENDING:
+            raise DomainError(_("This approval step is not awaiting a decision."), code="step_not_pending")
+        step.status, step.decided_by, step.decided_at = StepStatus.APPROVED, user, timezone.now()
+        step.comment = (comment or "").strip()
+        step._history_user = user
+        step.save(update_fields=["status", "decided_by", "decided_at", "comment"])
+        _log(
+            event,
+            action=LogAction.APPROVED,
+            actor=user,
+            comment=step.comment,
+            data={"position": step.position, "department": step.department.code},
+        )
+        next_step = (
+            event.steps.select_for_update()
+            .select_related("department")
+            .filter(status=StepStatus.WAITING)
+            .order_by("position")
+            .first()
+        )
+        if next_step is not None:
+            next_step.status = StepStatus.PENDING
+            next_step._history_user = user
+            next_step.save(update_fields=["status"])
+            fields = []
+            if event.status == EventStatus.OPEN:
+                event.status = EventStatus.IN_PROGRESS
+                fields.append("status")
+            _save(event, user=user, reason="approved", fields=fields)
+            notifications.notifications_for_event(
+                event=event, kind=Kind.STEP_PENDING, departments=[next_step.department]
+            )
+        else:
+            resolution = str(_("Approved by every step of the chain."))
+            _close(event, status=EventStatus.RESOLVED, user=user, resolution=resolution)
+            _log(event, action=LogAction.RESOLVED, actor=user, comment=resolution)
+            _hold_refresh(event)
+            notifications.notifications_for_event(
+                event=event, kind=Kind.RESOLVED, departments=route_departments(event.rule), exclude=user
+            )
+        return step
+
+
+def approval_step_reject(*, step: ApprovalStep, user, reason: str) -> ApprovalStep:
+    """Reject the pending step: the chain ends (later steps skipped) and the event becomes ``rejected``,
+    still active, so its order stays held until the event is handled again (reopened) or waived."""
+    reason = _required(reason, "reason", _("Say why you reject."))
+    with transaction.atomic():
+        event = _lock(step.event_id)
+        step = ApprovalStep.objects.select_for_update().select_related("department").get(pk=step.pk)
+        _require_department_actor(user, step.department)
+        _require_active(event)
+        if step.status != StepStatus.PENDING:
+            raise DomainError(_("This approval step is not awaiting a decision."), code="step_not_pending")
+        step.status, step.decided_by, step.decided_at, step.comment = StepStatus.REJECTED, user, timezone.now(), reason
+        step._history_user = user
+        step.save(update_fields=["status", "decided_by", "decided_at", "comment"])
+        event.steps.filter(status=StepStatus.WAITING).update(status=StepStatus.SKIPPED)
+        event.status = EventStatus.REJECTED
+        event.resolution = reason
+        _save(event, user=user, reason="rejected", fields=["status", "resolution"])
+        _log(
+            event,
+            action=LogAction.REJECTED,
+            actor=user,
+            comment=reason,
+            data={"position": step.position, "department": step.department.code},
+        )
+        _hold_refresh(event)
+        notifications.notifications_for_event(
+            event=event, kind=Kind.REJECTED, departments=route_departments(event.rule), exclude=user
+        )
+        return step
+
+
+def exception_event_resolve(*, event: ExceptionEvent, user, reason: str) -> ExceptionEvent:
+    """Resolve the event with a reason: open tasks are cancelled, undecided steps skipped, hold released."""
+    reason = _required(reason, "reason", _("Say how the exception was resolved."))
+    with transaction.atomic():
+        event = _lock(event.pk)
+        _require_event_actor(user, event)
+        _require_active(event)
+        _close_open_work(event, user=user, comment=reason)
+        _close(event, status=EventStatus.RESOLVED, user=user, resolution=reason)
+        _log(event, action=LogAction.RESOLVED, actor=user, comment=reason)
+        _hold_refresh(event)
+        notifications.notifications_for_event(
+            event=event, kind=Kind.RESOLVED, departments=route_departments(event.rule), exclude=user
+        )
+        return event
+
+
+def exception_event_waive(
+    *,
+    event: ExceptionEvent,
+    user,
+    reason: str,
+    password: str = "",
+    meaning: str = SignatureMeaning.WAIVER,
+    version: int | None = None,
+) -> ExceptionEvent:
+    """Waive the event (accept it as it is) with a reason. Compliance and quality events also need an
+    electronic signature: the password re-entered and a meaning, bound to the event version the user
+    saw (``version``); a wrong password or a stale version changes nothing."""
+    from erp.signatures import signature_create
+
+    reason = _required(reason, "reason", _("Say why the exception is waived."))
+    with transaction.atomic():
+        event = _lock(event.pk)
+        _require_event_actor(user, event)
+        _require_active(event)
+        if version is not None and int(version) != event.version:
+            raise DomainError(
+                _("The exception changed while you were reading it; review it again before signing."),
+                code="stale_version",
+                details={"version": event.version},
+            )
+        data: dict = {}
+        if event.needs_signature_to_waive:
+            if meaning not in WAIVE_MEANINGS:
+                message = _("Choose the meaning of your signature.")
+                raise DomainError(message, code="signature_invalid", fields={"meaning": [message]})
+            signature = signature_create(user=user, password=password, meaning=meaning, record=event, reason=reason)
+            data = {
+                "signature_id": signature.pk,
+                "meaning": signature.meaning,
+                "printed_name": signature.printed_name,
+                "record_version": signature.record_version,
+                "record_hash": signature.record_hash,
+            }
+        _close_open_work(event, user=user, comment=reason)
+        _close(event, status=EventStatus.WAIVED, user=user, resolution=reason)
+        _log(event, action=LogAction.WAIVED, actor=user, comment=reason, data=data)
+        _hold_refresh(event)
+        notifications.notifications_for_event(
+            event=event, kind=Kind.WAIVED, departments=route_departments(event.rule), exclude=user
+        )
+        return event
+
+
+def exception_event_reopen(*, event: ExceptionEvent, user, reason: str) -> ExceptionEvent:
+    """Reopen a closed or rejected event: it becomes open, holds its order again and is routed again
+    (a new round of tasks or a fresh approval chain) after commit."""
+    reason = _required(reason, "reason", _("Say why the exception is reopened."))
+    with transaction.atomic():
+        event = _lock(event.pk)
+        _require_event_actor(user, event)
+        if event.status in (EventStatus.OPEN, EventStatus.IN_PROGRESS):
+            raise DomainError(_("Exception %(number)s is still open.") % {"number": event.number}, code="event_open")
+        event.status = EventStatus.OPEN
+        event.closed_at = None
+        event.closed_by = None
+        event.resolution = ""
+        event.dispatch_state = DispatchState.PENDING
+        _save(
+            event, user=user, reason=reason, fields=["status", "closed_at", "closed_by", "resolution", "dispatch_state"]
+        )
+        _log(event, action=LogAction.REOPENED, actor=user, comment=reason)
+        _hold_refresh(event)
+        exception_event_route_on_commit(event=event)
+        return event
+
+
+# --- periodic work ---------------------------------------------------------------------------------
+
+
+def exception_events_mark_overdue(*, now=None, limit: int = 500) -> int:
+    """Mark active events past their SLA due time as overdue (once), log it, and notify the managers
+    of the route's departments (or the sales managers when none is named)."""
+    now = now or timezone.now()
+    User = get_user_model()
+    with transaction.atomic():
+        events = list(
+            ExceptionEvent.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("rule")
+            .filter(status__in=ACTIVE_STATUSES, is_overdue=False, sla_due_at__lt=now)
+            .order_by("sla_due_at")[:limit]
+        )
+        for event in events:
+            event.is_overdue = True
+            _save(event, user=None, reason="overdue", fields=["is_overdue"])
+            _log(event, action=LogAction.OVERDUE, data={"sla_due_at": event.sla_due_at.isoformat()})
+            department_ids = event_department_ids(event)
+            managers = list(User.objects.filter(managed_departments__in=department_ids, is_active=True).distinct())
+            if not managers:
+                managers = list(User.objects.filter(groups__name="sales_manager", is_active=True).distinct())
+            notifications.notifications_for_event(event=event, kind=Kind.OVERDUE, users=managers)
+    return len(events)
+
+
+def exception_events_review_digest(*, limit_per_department: int = 50) -> int:
+    """Send each department one digest listing its low-severity events awaiting review (in-app and
+    e-mail to its members). Returns the number of departments notified."""
+    events = list(
+        ExceptionEvent.objects.filter(severity=Severity.LOW, status__in=ACTIVE_STATUSES)
+        .select_related("rule")
+        .prefetch_related("rule__route_steps__department")
+        .order_by("raised_at")
+    )
+    defaults = {d.code: d for d in Department.objects.all()}
+    by_department: dict[int, list[ExceptionEvent]] = defaultdict(list)
+    departments: dict[int, Department] = {}
+    for event in events:
+        route = [step.department for step in event.rule.route_steps.all()]
+        if not route:
+            default = defaults.get(DEFAULT_DEPARTMENT_BY_CATEGORY.get(event.rule.category, "sales_management"))
+            route = [default] if default else []
+        for department in route:
+            departments[department.pk] = department
+            by_department[department.pk].append(event)
+    with transaction.atomic():
+        for department_id, listed in by_department.items():
+            department = departments[department_id]
+            lines = [f"{e.number} · {e.source_label} · {e.message_zh}" for e in listed[:limit_per_department]]
+            if len(listed) > limit_per_department:
+                lines.append(f"… +{len(listed) - limit_per_department}")
+            notifications.notifications_create(
+                kind=Kind.REVIEW_DIGEST,
+                title=f"{department.name_zh}: {len(listed)} · {notifications.kind_label(Kind.REVIEW_DIGEST)}",
+                body="\n".join(lines),
+                url=f"/exceptions-center/?severity=low&department={department.code}",
+                recipients=notifications.recipients_for(departments=[department]),
+                payload={
+                    "kind": Kind.REVIEW_DIGEST,
+                    "department": department.code,
+                    "events": [e.number for e in listed],
+                },
+                webhooks=False,
+            )
+    return len(by_department)
