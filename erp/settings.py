@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -143,7 +144,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # sweeper re-queues what was not delivered.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Exception center: SLA scan, re-queue of undelivered notifications/routings, daily review digest.
+    "exceptions-sla-scan": {"task": "exceptions_center.exception_events_sla_scan", "schedule": 300.0},
+    "exceptions-notifications-sweep": {"task": "exceptions_center.notifications_sweep", "schedule": 60.0},
+    "exceptions-review-digest": {
+        "task": "exceptions_center.exception_events_review_digest",
+        "schedule": crontab(hour=8, minute=0),
+    },
+}
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
