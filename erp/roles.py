@@ -54,7 +54,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "compliance.*": ["view"],
         "channels_mgmt.*": ["view", "add", "change"],
         "finance.*": ["view"],
-        "perm": ["masterdata.view_all_party", "masterdata.change_all_party"],
+        "perm": ["masterdata.view_all_party", "masterdata.change_all_party", "orders.approve_salesorder"],
     },
     "warehouse": {
         "masterdata.*": ["view"],
@@ -114,7 +114,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
     },
     "admin": {
         **{f"{app}.*": ["view", "add", "change", "view_all", "change_all"] for app in ALL_APPS},
-        "perm": ["erp.view_history_report"],
+        "perm": ["erp.view_history_report", "orders.approve_salesorder"],
     },
 }
 

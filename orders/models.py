@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -99,6 +100,11 @@ class SalesOrder(models.Model):
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True, editable=False)
 
+    # The exception events raised on this order (no column: lets lists prefetch the open ones).
+    exception_events = GenericRelation(
+        "exceptions_center.ExceptionEvent", content_type_field="source_type", object_id_field="source_id"
+    )
+
     history = HistoricalRecords()
 
     class Meta:
@@ -171,6 +177,13 @@ class SalesOrderLine(models.Model):
         blank=True,
         help_text=_("Overrides the customer's minimum for this line."),
     )
+    # The agreed price when the order was submitted; a later difference needs approval (rule catalogue).
+    submitted_unit_price = models.DecimalField(
+        _("unit price at submission"), max_digits=14, decimal_places=4, null=True, blank=True, editable=False
+    )
+    submitted_discount_pct = models.DecimalField(
+        _("discount % at submission"), max_digits=5, decimal_places=2, null=True, blank=True, editable=False
+    )
     allocated_quantity = models.PositiveIntegerField(_("allocated"), default=0, editable=False)
     shipped_quantity = models.PositiveIntegerField(_("shipped"), default=0, editable=False)
 
@@ -201,6 +214,13 @@ class SalesOrderLine(models.Model):
     @property
     def shortage(self) -> int:
         return self.quantity - self.allocated_quantity
+
+    @property
+    def price_changed_after_submit(self) -> bool:
+        """The unit price or discount differs from what was agreed when the order was submitted."""
+        if self.submitted_unit_price is None:
+            return False
+        return self.unit_price != self.submitted_unit_price or self.discount_pct != self.submitted_discount_pct
 
     def compute_amounts(self) -> None:
         """Net = quantity × unit price × (1 − discount); tax on net; amounts rounded to cents."""
