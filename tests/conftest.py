@@ -10,6 +10,12 @@ from rest_framework.test import APIClient
 PASSWORD = "correct-horse-battery-9"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Production hashing (PBKDF2, 1M rounds) costs ~0.5 s per user; tests need no strong hashes."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_user(db):
     """Create a user in the given roles (group names from erp.roles.ROLES)."""
