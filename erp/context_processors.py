@@ -9,6 +9,7 @@ NAVIGATION = [
     (_("Parties"), "masterdata:party_list", "masterdata.view_party"),
     (_("Products"), "masterdata:product_list", "masterdata.view_product"),
     (_("Warehouses"), "masterdata:warehouse_list", "masterdata.view_warehouse"),
+    (_("Exceptions"), "exceptions_center:queue", "exceptions_center.view_exceptionevent"),
     (_("Audit history"), "audit:history_report", "erp.view_history_report"),
 ]
 
