@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from erp import audit_views
 
 app_name = "audit"
-urlpatterns: list = []
+urlpatterns = [
+    path("history/", audit_views.history_report, name="history_report"),
+    path("history/export.csv", audit_views.history_export, name="history_export"),
+]
