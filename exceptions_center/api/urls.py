@@ -1,4 +1,7 @@
 from rest_framework.routers import DefaultRouter
 
+from exceptions_center.api.rules import RuleViewSet
+
 router = DefaultRouter(trailing_slash=True)
+router.register("rules", RuleViewSet)  # first: "rules/" must not be taken for an event id
 urlpatterns = router.urls

@@ -6,6 +6,22 @@
 - ``sources``: recomputing the hold of the object an event is about
 """
 
+from exceptions_center.services.rules import (
+    EvaluationResult,
+    rule_backtest,
+    rule_dry_run,
+    rule_save,
+    rule_validate,
+    rules_evaluate,
+)
 from exceptions_center.services.sources import source_hold_refresh
 
-__all__ = ["source_hold_refresh"]
+__all__ = [
+    "EvaluationResult",
+    "rule_backtest",
+    "rule_dry_run",
+    "rule_save",
+    "rule_validate",
+    "rules_evaluate",
+    "source_hold_refresh",
+]

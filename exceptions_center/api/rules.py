@@ -1,0 +1,170 @@
+"""Rule API: the catalogue (list, detail, create, update — validated like the admin), ``validate`` for a
+draft or a changed rule, and ``dry-run`` against one order. Nothing but create/update writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from erp.kernel.access import restrict
+from erp.kernel.api import BaseViewSet
+from erp.kernel.api_errors import ErrorSerializer
+from erp.kernel.errors import DomainError, NotFoundOrForbidden
+from exceptions_center.models import Department, Rule
+from exceptions_center.services import rules as rule_services
+
+RULE_FIELDS = [
+    "code",
+    "name_zh",
+    "name_en",
+    "description",
+    "category",
+    "event",
+    "iterate_over",
+    "condition",
+    "detail_key",
+    "params",
+    "message_zh",
+    "message_en",
+    "severity",
+    "blocking",
+    "low_action",
+    "sla_hours",
+    "enabled",
+]
+
+
+class RuleSerializer(serializers.ModelSerializer):
+    route = serializers.SerializerMethodField(help_text=_("Department codes of the handling route, in order."))
+
+    class Meta:
+        model = Rule
+        fields = ["id", *RULE_FIELDS, "route", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def get_route(self, rule: Rule) -> list[str]:
+        return [step.department.code for step in rule.route_steps.all()]
+
+
+class RuleInputSerializer(serializers.ModelSerializer):
+    route = serializers.ListField(
+        child=serializers.SlugRelatedField(slug_field="code", queryset=Department.objects.all()),
+        required=False,
+        help_text=_("Department codes, in order (parallel for high severity, approvers for medium)."),
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=100, write_only=True)
+
+    class Meta:
+        model = Rule
+        fields = [*RULE_FIELDS, "route", "reason"]
+
+
+class RuleDryRunSerializer(serializers.Serializer):
+    order = serializers.CharField(help_text=_("The order's id or number (SO-2026-000123)."))
+
+
+class RuleDryRunResultSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    order = serializers.CharField()
+    events = serializers.ListField(child=serializers.DictField())
+
+
+class RuleValidationResultSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+
+
+def _split(data: dict[str, Any]) -> tuple[dict[str, Any], list | None, str]:
+    data = dict(data)
+    route = data.pop("route", None)
+    reason = data.pop("reason", "")
+    return data, route, reason
+
+
+def rule_create_from_api(*, user, **data) -> Rule:
+    fields, route, reason = _split(data)
+    return rule_services.rule_save(rule=Rule(**fields), user=user, reason=reason, route=route)
+
+
+@transaction.atomic
+def rule_update_from_api(*, instance: Rule, user, **data) -> Rule:
+    fields, route, reason = _split(data)
+    rule = Rule.objects.select_for_update().get(pk=instance.pk)
+    for name, value in fields.items():
+        setattr(rule, name, value)
+    return rule_services.rule_save(rule=rule, user=user, reason=reason, route=route)
+
+
+class RuleViewSet(BaseViewSet):
+    """The rule catalogue. Writes are validated like in the admin: an expression that does not compile,
+    names an unknown fact or fails on the sample facts is refused with its line and column."""
+
+    queryset = Rule.objects.prefetch_related("route_steps__department")
+    serializer_class = RuleSerializer
+    input_serializer_class = RuleInputSerializer
+    filterset_fields = ["event", "category", "severity", "enabled", "blocking"]
+    search_fields = ["code", "name_zh", "name_en", "condition"]
+    ordering_fields = ["code", "event", "severity", "updated_at"]
+    create_service = staticmethod(rule_create_from_api)
+    update_service = staticmethod(rule_update_from_api)
+
+    def get_serializer_class(self):
+        if self.action == "dry_run":
+            return RuleDryRunSerializer
+        if self.action in ("validate_draft", "validate_changes"):
+            return RuleInputSerializer
+        return super().get_serializer_class()
+
+    def _draft(self, data: dict, instance: Rule | None = None) -> Rule:
+        fields, _route, _reason = _split(data)
+        rule = Rule(**{name: getattr(instance, name) for name in RULE_FIELDS}) if instance else Rule()
+        if instance:
+            rule.pk, rule.updated_at = instance.pk, instance.updated_at
+        for name, value in fields.items():
+            setattr(rule, name, value)
+        return rule
+
+    def _validate(self, rule: Rule) -> Response:
+        self._call(rule_services.rule_validate, rule=rule)
+        return Response({"valid": True})
+
+    @extend_schema(request=RuleInputSerializer, responses={200: RuleValidationResultSerializer, 400: ErrorSerializer})
+    @action(detail=False, methods=["post"], url_path="validate")
+    def validate_draft(self, request):
+        """Check a draft rule without saving it: 200 ``{"valid": true}`` or 400 with field errors."""
+        serializer = RuleInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        return self._validate(self._draft(serializer.validated_data))
+
+    @extend_schema(request=RuleInputSerializer, responses={200: RuleValidationResultSerializer, 400: ErrorSerializer})
+    @action(detail=True, methods=["post"], url_path="validate")
+    def validate_changes(self, request, pk=None):
+        """Check a saved rule with the given fields changed, without saving."""
+        instance = self.get_object()
+        serializer = RuleInputSerializer(instance, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        return self._validate(self._draft(serializer.validated_data, instance))
+
+    @extend_schema(request=RuleDryRunSerializer, responses={200: RuleDryRunResultSerializer, 400: ErrorSerializer})
+    @action(detail=True, methods=["post"], url_path="dry-run")
+    def dry_run(self, request, pk=None):
+        """What the saved rule would raise on one order now (by id or number). Writes nothing."""
+        from orders.models import SalesOrder
+
+        rule = self.get_object()
+        serializer = RuleDryRunSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key = serializer.validated_data["order"].strip()
+        orders = restrict(SalesOrder.objects.all(), request.user, "view")
+        order = orders.filter(number=key).first() or (orders.filter(pk=int(key)).first() if key.isdigit() else None)
+        if order is None:
+            raise NotFoundOrForbidden()
+        if rule.event != "order.saved":
+            raise DomainError(_("This rule does not run on orders."), code="rule_not_for_orders")
+        events = rule_services.rule_dry_run(rule=rule, source=order, context={"dry_run": True})
+        return Response({"rule": rule.code, "order": order.number, "events": events}, status=status.HTTP_200_OK)
