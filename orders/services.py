@@ -389,12 +389,14 @@ def _lines_build(
                 line_errors.setdefault("min_shelf_life_days", []).append(_("Enter a whole number."))
         if line.tax_rate is not None and line.tax_rate >= 1:
             line_errors.setdefault("tax_rate", []).append(_("Enter the tax rate as a fraction, e.g. 0.13 for 13 %."))
-        if not line_errors:
-            try:
-                line.clean_fields(exclude=["order", "line_no", "product", *line_errors])
-            except ValidationError as exc:
-                for name, messages in exc.message_dict.items():
-                    line_errors.setdefault(name, []).extend(messages)
+        exclude = ["order", "line_no", "product", *line_errors]
+        if line.product_id is None:
+            exclude += ["unit_price", "tax_rate", "unit"]
+        try:
+            line.clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                line_errors.setdefault(name, []).extend(messages)
         errors.append(line_errors)
         if line_errors:
             continue

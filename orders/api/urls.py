@@ -1,4 +1,7 @@
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
-router = DefaultRouter(trailing_slash=True)
+from orders.api import views
+
+router = SimpleRouter(trailing_slash=True)
+router.register("", views.OrderViewSet, basename="order")
 urlpatterns = router.urls

@@ -1,0 +1,185 @@
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from orders.models import PaymentTerms, SalesOrder, SalesOrderLine
+from orders.selectors import event_line_no, order_open_events
+
+
+class OrderLineInputSerializer(serializers.Serializer):
+    """One line to create (no ``id``) or change (``id`` of an existing line). Lines left out on update
+    are removed. Unit price and tax rate default to the product's."""
+
+    id = serializers.IntegerField(required=False, help_text=_("An existing line to change."))
+    product = serializers.IntegerField(required=False, help_text=_("Product id (required for a new line)."))
+    quantity = serializers.IntegerField(required=False, min_value=1)
+    unit = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    unit_price = serializers.DecimalField(max_digits=14, decimal_places=4, required=False, allow_null=True, min_value=0)
+    discount_pct = serializers.DecimalField(max_digits=5, decimal_places=2, required=False, min_value=0, max_value=100)
+    tax_rate = serializers.DecimalField(max_digits=5, decimal_places=4, required=False, allow_null=True, min_value=0)
+    requested_lot = serializers.CharField(required=False, allow_blank=True, max_length=20)
+    min_shelf_life_days = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+
+    def validate(self, attrs):
+        if "id" not in attrs:
+            errors = {}
+            if "product" not in attrs:
+                errors["product"] = [_("This field is required.")]
+            if "quantity" not in attrs:
+                errors["quantity"] = [_("This field is required.")]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return attrs
+
+
+class OrderInputSerializer(serializers.Serializer):
+    """An order with nested lines. On update (PUT/PATCH) ``lines``, when given, is the full new set."""
+
+    customer = serializers.IntegerField(required=False)
+    ship_to = serializers.IntegerField(required=False, allow_null=True)
+    ship_to_address = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    warehouse = serializers.IntegerField(required=False)
+    requested_delivery_date = serializers.DateField(required=False, allow_null=True)
+    customer_po = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    contract_ref = serializers.CharField(required=False, allow_blank=True, max_length=60)
+    payment_terms = serializers.ChoiceField(choices=PaymentTerms.choices, required=False)
+    currency = serializers.CharField(required=False, max_length=3)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    sales_rep = serializers.IntegerField(required=False, allow_null=True)
+    lines = OrderLineInputSerializer(many=True, required=False)
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=100, write_only=True)
+
+    def validate(self, attrs):
+        if self.instance is None:
+            errors = {}
+            for name in ("customer", "warehouse", "lines"):
+                if name not in attrs:
+                    errors[name] = [_("This field is required.")]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return attrs
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
+
+
+class CancelInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class OrderEventSerializer(serializers.Serializer):
+    """An open exception event on the order."""
+
+    id = serializers.IntegerField()
+    number = serializers.CharField()
+    rule = serializers.CharField(source="rule.code")
+    severity = serializers.CharField()
+    category = serializers.CharField()
+    status = serializers.CharField()
+    blocking = serializers.BooleanField()
+    message = serializers.CharField()
+    line_no = serializers.SerializerMethodField()
+    raised_at = serializers.DateTimeField()
+    sla_due_at = serializers.DateTimeField(allow_null=True)
+
+    def get_line_no(self, event) -> int | None:
+        return event_line_no(event)
+
+
+class PartyRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    name = serializers.CharField()
+
+
+class OrderLineOutputSerializer(serializers.ModelSerializer):
+    sku = serializers.CharField(source="product.sku", read_only=True)
+    product_name = serializers.CharField(source="product.display_name", read_only=True)
+
+    class Meta:
+        model = SalesOrderLine
+        fields = [
+            "id",
+            "line_no",
+            "product",
+            "sku",
+            "product_name",
+            "quantity",
+            "unit",
+            "unit_price",
+            "discount_pct",
+            "tax_rate",
+            "net_amount",
+            "tax_amount",
+            "gross_amount",
+            "requested_lot",
+            "min_shelf_life_days",
+            "allocated_quantity",
+            "shipped_quantity",
+        ]
+        read_only_fields = fields
+
+
+class OrderOutputSerializer(serializers.ModelSerializer):
+    customer = PartyRefSerializer(read_only=True)
+    ship_to = PartyRefSerializer(read_only=True, allow_null=True)
+    warehouse_code = serializers.CharField(source="warehouse.code", read_only=True)
+    sales_rep_username = serializers.CharField(source="sales_rep.username", read_only=True, allow_null=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    lines = serializers.SerializerMethodField()
+    open_events = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SalesOrder
+        fields = [
+            "id",
+            "number",
+            "status",
+            "status_display",
+            "is_held",
+            "hold_summary",
+            "customer",
+            "ship_to",
+            "ship_to_address",
+            "warehouse",
+            "warehouse_code",
+            "requested_delivery_date",
+            "customer_po",
+            "contract_ref",
+            "payment_terms",
+            "currency",
+            "net_amount",
+            "tax_amount",
+            "gross_amount",
+            "sales_rep",
+            "sales_rep_username",
+            "notes",
+            "cancel_reason",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+            "approved_at",
+            "lines",
+            "open_events",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OrderLineOutputSerializer(many=True))
+    def get_lines(self, order):
+        lines = order.lines.all()
+        if "lines" not in getattr(order, "_prefetched_objects_cache", {}):
+            lines = lines.select_related("product").order_by("line_no")
+        return OrderLineOutputSerializer(lines, many=True).data
+
+    @extend_schema_field(OrderEventSerializer(many=True))
+    def get_open_events(self, order):
+        return OrderEventSerializer(order_open_events(order), many=True).data
+
+
+class OrderListSerializer(OrderOutputSerializer):
+    """The list shows headers and open events; lines are on the detail."""
+
+    class Meta(OrderOutputSerializer.Meta):
+        fields = [f for f in OrderOutputSerializer.Meta.fields if f != "lines"]
+        read_only_fields = fields
