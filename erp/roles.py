@@ -78,7 +78,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "quality.*": ["view", "add", "change"],
         "exceptions_center.*": ["view", "change"],
         "compliance.*": ["view"],
-        "perm": ["masterdata.view_all_party"],
+        "perm": ["masterdata.view_all_party", "traceability.release_lot"],
     },
     "compliance": {
         "masterdata.*": ["view", "add", "change"],

@@ -1,0 +1,166 @@
+"""Receiving by scan: good scans create lots/serials in quarantine, bad scans create nothing."""
+
+import pytest
+
+from erp.kernel.errors import DomainError
+from traceability.models import (
+    Lot,
+    LotStatus,
+    ReceiptLine,
+    SerialUnit,
+    StockBalance,
+    StockMove,
+    TraceEdge,
+)
+from traceability.services import receipt_create, receipt_scan, receipt_scans_receive
+
+from .factories import gs1, in_days, product, serial_product, supplier, warehouse
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts():
+    return (
+        Lot.objects.count(),
+        SerialUnit.objects.count(),
+        ReceiptLine.objects.count(),
+        StockMove.objects.count(),
+        TraceEdge.objects.count(),
+    )
+
+
+@pytest.fixture
+def receipt(warehouse_user):
+    return receipt_create(user=warehouse_user, supplier=supplier(), warehouse=warehouse())
+
+
+def test_receipt_scan_creates_lot_in_quarantine_with_inspection_record(receipt, warehouse_user):
+    # given a lot-tracked product in the master
+    prod = product()
+    raw = gs1(prod.udi_di, lot="A1", expiry=in_days(400), produced=in_days(-10), count=5)
+    # when
+    outcome = receipt_scan(receipt=receipt, user=warehouse_user, raw=raw, registration_number="国械注准20213130001")
+    # then
+    assert outcome.ok, outcome.reason
+    lot = Lot.objects.get(product=prod, lot_number="A1")
+    assert lot.status == LotStatus.QUARANTINE and lot.expiry_date == in_days(400) and lot.udi_raw == raw
+    line = ReceiptLine.objects.get()
+    assert line.quantity == 5 and line.raw_scan == raw and line.raw_ai["10"] == "A1"
+    assert line.registration_number == "国械注准20213130001"
+    assert line.registrant_name == prod.registrant.name and line.supplier_name == receipt.supplier_name
+    assert line.supplier_contact and line.purchase_date == receipt.purchase_date and line.issuer == "gs1"
+    assert StockBalance.objects.get(lot=lot).on_hand == 5
+    assert TraceEdge.objects.get(lot=lot).party_id == receipt.supplier_id
+    assert line.history.count() == 1 and lot.history.count() == 1
+
+
+def test_receipt_scan_matches_existing_lot(receipt, warehouse_user):
+    prod = product()
+    for _ in range(2):
+        assert receipt_scan(
+            receipt=receipt, user=warehouse_user, raw=gs1(prod.udi_di, lot="A1", expiry=in_days(300))
+        ).ok
+    assert Lot.objects.count() == 1 and StockBalance.objects.get().on_hand == 2
+
+
+@pytest.mark.parametrize(
+    "make_raw, code",
+    [
+        (lambda p: gs1(p.udi_di, lot="A1", expiry=in_days(-1)), "expired"),
+        (lambda p: gs1("06901234567892", lot="A1", expiry=in_days(100)), "unknown_gtin"),
+        (
+            lambda p: gs1(p.udi_di[:-1] + str((int(p.udi_di[-1]) + 1) % 10), lot="A1", expiry=in_days(100)),
+            "gtin_check_digit",
+        ),
+        (lambda p: gs1(p.udi_di, lot="A1"), "no_expiry"),
+        (lambda p: gs1(p.udi_di, expiry=in_days(100)), "no_lot"),
+        (lambda p: "not a barcode", "not_gs1"),
+    ],
+)
+def test_receipt_scan_bad_scan_creates_nothing(receipt, warehouse_user, make_raw, code):
+    # given
+    prod = product()
+    before = _counts()
+    # when
+    outcome = receipt_scan(receipt=receipt, user=warehouse_user, raw=make_raw(prod))
+    # then
+    assert not outcome.ok and outcome.reason_code == code and outcome.reason
+    assert _counts() == before
+
+
+def test_receipt_scan_unregistered_product_is_refused(receipt, warehouse_user):
+    prod = product(registrant=None)
+    outcome = receipt_scan(receipt=receipt, user=warehouse_user, raw=gs1(prod.udi_di, lot="A", expiry=in_days(90)))
+    assert outcome.reason_code == "unregistered" and Lot.objects.count() == 0
+
+
+def test_receipt_scan_serialised_missing_separator_is_refused(receipt, warehouse_user):
+    prod = serial_product()
+    raw = f"01{prod.udi_di}17{in_days(200):%y%m%d}10ABC12321S1"
+    outcome = receipt_scan(receipt=receipt, user=warehouse_user, raw=raw)
+    assert outcome.reason_code == "missing_separator" and "S1" in outcome.reason
+    assert SerialUnit.objects.count() == 0
+
+
+def test_receipt_scan_duplicate_serial_is_refused(receipt, warehouse_user):
+    prod = serial_product()
+    raw = gs1(prod.udi_di, lot="B1", serial="S1", expiry=in_days(200))
+    assert receipt_scan(receipt=receipt, user=warehouse_user, raw=raw).ok
+    again = receipt_scan(receipt=receipt, user=warehouse_user, raw=raw)
+    assert again.reason_code == "serial_exists" and SerialUnit.objects.count() == 1
+
+
+def test_receipt_scan_lot_with_other_expiry_is_refused(receipt, warehouse_user):
+    prod = product()
+    assert receipt_scan(receipt=receipt, user=warehouse_user, raw=gs1(prod.udi_di, lot="A", expiry=in_days(100))).ok
+    outcome = receipt_scan(receipt=receipt, user=warehouse_user, raw=gs1(prod.udi_di, lot="A", expiry=in_days(101)))
+    assert outcome.reason_code == "lot_expiry_mismatch"
+
+
+def test_receipt_scan_cold_chain_needs_transport_record(warehouse_user):
+    from decimal import Decimal
+
+    prod = product(storage_min_c=Decimal("2"), storage_max_c=Decimal("8"))
+    raw = gs1(prod.udi_di, lot="C", expiry=in_days(100))
+    unchecked = receipt_create(user=warehouse_user, supplier=supplier(), warehouse=warehouse())
+    assert receipt_scan(receipt=unchecked, user=warehouse_user, raw=raw).reason_code == "cold_chain_record"
+    checked = receipt_create(
+        user=warehouse_user, supplier=supplier(), warehouse=warehouse(), transport_temperature_ok=True
+    )
+    assert receipt_scan(receipt=checked, user=warehouse_user, raw=raw).ok
+
+
+def test_receipt_scans_receive_bulk_serials_keeps_history(receipt, warehouse_user, django_assert_max_num_queries):
+    # given 300 serial scans of one lot
+    prod = serial_product()
+    scans = [gs1(prod.udi_di, lot="BULK1", serial=f"S{i:05d}", expiry=in_days(500)) for i in range(300)]
+    # when (a fixed number of queries whatever the number of scans)
+    with django_assert_max_num_queries(40):
+        result = receipt_scans_receive(receipt=receipt, user=warehouse_user, scans=scans)
+    # then
+    assert len(result.accepted) == 300
+    assert SerialUnit.objects.filter(lot__lot_number="BULK1", status="in_stock").count() == 300
+    assert SerialUnit.history.count() == 300 and ReceiptLine.history.count() == 300
+    assert StockBalance.objects.get().on_hand == 300
+    assert StockMove.objects.filter(serial__isnull=False).count() == 300
+
+
+def test_receipt_scans_receive_atomic_refuses_everything_on_one_bad_scan(receipt, warehouse_user):
+    prod = serial_product()
+    scans = [gs1(prod.udi_di, lot="X", serial=f"S{i}", expiry=in_days(90)) for i in range(5)]
+    scans.append(scans[0])  # duplicate serial
+    before = _counts()
+    with pytest.raises(DomainError) as exc:
+        receipt_scans_receive(receipt=receipt, user=warehouse_user, scans=scans)
+    assert exc.value.code == "scans_refused"
+    assert exc.value.details["refused"][0]["index"] == 5
+    assert exc.value.details["refused"][0]["code"] == "serial_duplicate"
+    assert _counts() == before
+
+
+def test_receipt_scan_needs_permission(receipt, sales_user):
+    from erp.kernel.errors import PermissionDenied
+
+    prod = product()
+    with pytest.raises(PermissionDenied):
+        receipt_scan(receipt=receipt, user=sales_user, raw=gs1(prod.udi_di, lot="A", expiry=in_days(90)))

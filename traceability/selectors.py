@@ -1,0 +1,280 @@
+"""Reads of traceability data shared by pages and the API. Traces come from ``TraceEdge`` rows (one
+indexed read per hop), never from walking the stock ledger; every list goes through ``restrict``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.db.models import Count, Max, Min, QuerySet, Sum
+
+from erp.kernel.access import object_get_for, restrict
+from traceability.models import (
+    EdgeKind,
+    Lot,
+    RecallScopeJob,
+    Receipt,
+    ReceiptLine,
+    SerialUnit,
+    Shipment,
+    StockBalance,
+    TraceEdge,
+)
+
+
+def lot_list_visible_to(*, user) -> QuerySet[Lot]:
+    return restrict(Lot.objects.select_related("product", "supplier"), user, "view")
+
+
+def lot_get(*, user, pk: int) -> Lot:
+    return object_get_for(lot_list_visible_to(user=user), user, "view", pk=pk)
+
+
+def serial_list_visible_to(*, user) -> QuerySet[SerialUnit]:
+    return restrict(SerialUnit.objects.select_related("product", "lot", "warehouse"), user, "view")
+
+
+def receipt_list_visible_to(*, user) -> QuerySet[Receipt]:
+    return restrict(
+        Receipt.objects.select_related("supplier", "warehouse").annotate(line_count=Count("lines")), user, "view"
+    )
+
+
+def receipt_get(*, user, pk: int) -> Receipt:
+    return object_get_for(Receipt.objects.select_related("supplier", "warehouse"), user, "view", pk=pk)
+
+
+def shipment_list_visible_to(*, user) -> QuerySet[Shipment]:
+    return restrict(Shipment.objects.select_related("order", "customer", "warehouse"), user, "view")
+
+
+def shipment_get(*, user, pk: int) -> Shipment:
+    return object_get_for(shipment_list_visible_to(user=user), user, "view", pk=pk)
+
+
+def lot_stock(*, lot: Lot) -> list[dict]:
+    """What is still in stock of a lot, per warehouse (on hand, reserved, available)."""
+    return list(
+        StockBalance.objects.filter(lot=lot, on_hand__gt=0)
+        .values("warehouse_id", "warehouse__code", "warehouse__name", "on_hand", "reserved", "available")
+        .order_by("warehouse__code")
+    )
+
+
+def _edges_for(*, lot: Lot | None = None, serial: SerialUnit | None = None) -> QuerySet[TraceEdge]:
+    if serial is not None:
+        return TraceEdge.objects.filter(serial=serial)
+    return TraceEdge.objects.filter(lot=lot)
+
+
+def trace_forward(*, lot: Lot | None = None, serial: SerialUnit | None = None, limit: int = 100) -> dict:
+    """Where a lot or serial went: customers with quantities and dates, the latest shipments (``limit``)
+    and, for a lot, what is still in stock per warehouse. Three indexed reads whatever the volume."""
+    edges = _edges_for(lot=lot, serial=serial).filter(kind=EdgeKind.SHIPMENT)
+    customers = list(
+        edges.values(
+            "party_id", "party__code", "party__name", "party__contact_name", "party__contact_phone", "party__address"
+        )
+        .annotate(
+            quantity=Sum("quantity"),
+            shipments=Count("shipment_id", distinct=True),
+            first_at=Min("occurred_at"),
+            last_at=Max("occurred_at"),
+        )
+        .order_by("-quantity", "party__code")
+    )
+    shipments = list(
+        edges.values("shipment_id", "document_ref", "order__number", "party__name", "party_id")
+        .annotate(quantity=Sum("quantity"), shipped_at=Min("occurred_at"))
+        .order_by("-shipped_at", "-shipment_id")[:limit]
+    )
+    shipped = sum(c["quantity"] for c in customers)
+    return {
+        "customers": customers,
+        "shipments": shipments,
+        "shipment_count": sum(c["shipments"] for c in customers),
+        "shipped_quantity": shipped,
+        "stock": lot_stock(lot=lot) if lot is not None else [],
+    }
+
+
+def trace_backward(*, lot: Lot | None = None, serial: SerialUnit | None = None) -> dict:
+    """Where a lot or serial came from: receipts, suppliers and the incoming-inspection record."""
+    if serial is not None:
+        line = (
+            ReceiptLine.objects.select_related("receipt__supplier", "receipt__warehouse")
+            .filter(pk=serial.receipt_line_id)
+            .first()
+        )
+        lines = [line] if line else []
+        quantity_by_receipt = {line.receipt_id: 1} if line else {}
+    else:
+        edges = list(
+            TraceEdge.objects.filter(lot=lot, kind=EdgeKind.RECEIPT)
+            .values("receipt_id")
+            .annotate(quantity=Sum("quantity"))
+        )
+        quantity_by_receipt = {e["receipt_id"]: e["quantity"] for e in edges}
+        # The inspection record of the first line of each receipt stands for the lot in that receipt.
+        first_ids = (
+            ReceiptLine.objects.filter(lot=lot, receipt_id__in=quantity_by_receipt)
+            .values("receipt_id")
+            .annotate(first=Min("id"))
+            .values_list("first", flat=True)
+        )
+        lines = list(
+            ReceiptLine.objects.select_related("receipt__supplier", "receipt__warehouse").filter(id__in=first_ids)
+        )
+    receipts = []
+    for line in lines:
+        receipts.append(
+            {
+                "receipt_id": line.receipt_id,
+                "receipt": line.receipt.number,
+                "received_at": line.created_at,
+                "warehouse": line.receipt.warehouse.code,
+                "supplier_id": line.receipt.supplier_id,
+                "supplier": line.supplier_name,
+                "supplier_address": line.supplier_address,
+                "supplier_contact": line.supplier_contact,
+                "quantity": quantity_by_receipt.get(line.receipt_id, line.quantity),
+                "inspection": {
+                    "name": line.product_name,
+                    "model_spec": line.model_spec,
+                    "registration_number": line.registration_number,
+                    "registrant": line.registrant_name,
+                    "registrant_licence": line.registrant_licence,
+                    "manufacturer": line.manufacturer_name,
+                    "manufacturer_licence": line.manufacturer_licence,
+                    "lot_number": line.lot_number,
+                    "serial": line.serial,
+                    "production_date": line.production_date,
+                    "expiry_date": line.expiry_date,
+                    "purchase_date": line.purchase_date,
+                    "issuer": line.issuer,
+                    "raw_scan": line.raw_scan,
+                    "raw_ai": line.raw_ai,
+                },
+            }
+        )
+    receipts.sort(key=lambda r: r["received_at"])
+    return {"receipts": receipts}
+
+
+def trace_edges_for_export(*, lot: Lot | None = None, serial: SerialUnit | None = None):
+    """Every hop of a lot or serial for CSV export, oldest first (streamed with ``iterator``)."""
+    return (
+        _edges_for(lot=lot, serial=serial)
+        .order_by("occurred_at", "id")
+        .values_list(
+            "occurred_at",
+            "kind",
+            "document_ref",
+            "order__number",
+            "party__code",
+            "party__name",
+            "warehouse__code",
+            "lot__lot_number",
+            "serial__serial",
+            "quantity",
+        )
+    )
+
+
+# --- Recall scope ------------------------------------------------------------------------------
+
+
+def recall_scope_lot_ids(*, criteria: dict) -> list[int]:
+    """The lots a recall concerns: given lot ids, the lots of given serials, or a product's lots
+    produced within a date range."""
+    lot_ids = set(criteria.get("lot_ids") or [])
+    if criteria.get("serial_ids"):
+        lot_ids |= set(SerialUnit.objects.filter(pk__in=criteria["serial_ids"]).values_list("lot_id", flat=True))
+    if criteria.get("product_id"):
+        lots = Lot.objects.filter(product_id=criteria["product_id"])
+        if criteria.get("produced_from"):
+            lots = lots.filter(production_date__gte=criteria["produced_from"])
+        if criteria.get("produced_to"):
+            lots = lots.filter(production_date__lte=criteria["produced_to"])
+        lot_ids |= set(lots.values_list("id", flat=True))
+    return sorted(lot_ids)
+
+
+def recall_scope(*, criteria: dict, progress: Callable[[int], None] | None = None, chunk: int = 200) -> dict:
+    """Who got the affected lots or serials (customers with quantities, contacts and shipments) and what
+    is still on hand per warehouse. ``progress(percent)`` is called per chunk of lots."""
+    serial_ids = criteria.get("serial_ids") or []
+    only_serials = bool(serial_ids) and not criteria.get("lot_ids") and not criteria.get("product_id")
+    lot_ids = recall_scope_lot_ids(criteria=criteria)
+    customers: dict[int, dict] = {}
+    stock: dict[tuple, dict] = {}
+    chunks = [lot_ids[i : i + chunk] for i in range(0, len(lot_ids), chunk)] or [[]]
+    for done, part in enumerate(chunks, start=1):
+        edges = TraceEdge.objects.filter(kind=EdgeKind.SHIPMENT)
+        edges = edges.filter(serial_id__in=serial_ids) if only_serials else edges.filter(lot_id__in=part)
+        for row in edges.values(
+            "party_id",
+            "party__code",
+            "party__name",
+            "party__address",
+            "party__contact_name",
+            "party__contact_phone",
+            "party__contact_email",
+            "shipment_id",
+            "document_ref",
+            "lot__lot_number",
+        ).annotate(quantity=Sum("quantity"), shipped_at=Min("occurred_at")):
+            entry = customers.setdefault(
+                row["party_id"],
+                {
+                    "party_id": row["party_id"],
+                    "code": row["party__code"],
+                    "name": row["party__name"],
+                    "address": row["party__address"],
+                    "contact_name": row["party__contact_name"],
+                    "contact_phone": row["party__contact_phone"],
+                    "contact_email": row["party__contact_email"],
+                    "quantity": 0,
+                    "shipments": [],
+                },
+            )
+            entry["quantity"] += row["quantity"]
+            entry["shipments"].append(
+                {
+                    "shipment": row["document_ref"],
+                    "lot": row["lot__lot_number"],
+                    "quantity": row["quantity"],
+                    "shipped_at": row["shipped_at"].isoformat(),
+                }
+            )
+        if only_serials:
+            rows = (
+                SerialUnit.objects.filter(pk__in=serial_ids, warehouse__isnull=False)
+                .values("warehouse__code", "lot__lot_number")
+                .annotate(on_hand=Count("id"))
+            )
+        else:
+            rows = (
+                StockBalance.objects.filter(lot_id__in=part, on_hand__gt=0)
+                .values("warehouse__code", "lot__lot_number")
+                .annotate(on_hand=Sum("on_hand"))
+            )
+        for row in rows:
+            key = (row["warehouse__code"], row["lot__lot_number"])
+            stock.setdefault(key, {"warehouse": key[0], "lot": key[1], "on_hand": 0})["on_hand"] += row["on_hand"]
+        if progress:
+            progress(int(done * 100 / len(chunks)))
+        if only_serials:
+            break
+    ordered = sorted(customers.values(), key=lambda c: (-c["quantity"], c["code"]))
+    return {
+        "lot_count": len(lot_ids),
+        "customers": ordered,
+        "customer_count": len(ordered),
+        "shipped_quantity": sum(c["quantity"] for c in ordered),
+        "stock": sorted(stock.values(), key=lambda s: (s["warehouse"], s["lot"])),
+        "on_hand_quantity": sum(s["on_hand"] for s in stock.values()),
+    }
+
+
+def recall_scope_job_get(*, user, pk: int) -> RecallScopeJob:
+    return object_get_for(RecallScopeJob.objects.all(), user, "view", pk=pk)

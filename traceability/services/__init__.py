@@ -1,0 +1,52 @@
+"""Every write of traceability, one module per concern, re-exported here.
+
+- ``receiving``: receipts built by scanning (single scans and 10,000-scan batches)
+- ``ledger``: append-only stock moves and balances under row locks
+- ``lots``: lot release (signed), hold, reject, recall
+- ``allocation``: FEFO reservation for orders, release of reservations
+- ``shipments``: pick, dispatch, logistics events, proof of delivery
+- ``coldchain``: temperature readings, excursions and gaps
+- ``recall``: recall scope, at once or as a background job
+- ``scans``: periodic stock scans (expired stock on hand)
+"""
+
+from traceability.services.allocation import AllocationResult, order_allocate, order_deallocate
+from traceability.services.coldchain import excursion_acknowledge, excursions_detect, temperature_readings_record
+from traceability.services.ledger import MoveSpec, balances_lock, stock_moves_post
+from traceability.services.lots import lot_release, lot_status_set, lots_hold
+from traceability.services.recall import recall_scope_job_create, recall_scope_job_run, recall_scope_request
+from traceability.services.receiving import (
+    receipt_complete,
+    receipt_create,
+    receipt_scan,
+    receipt_scans_receive,
+)
+from traceability.services.scans import stock_expiry_scan
+from traceability.services.shipments import shipment_create, shipment_dispatch, shipment_event_record, shipment_sign
+
+__all__ = [
+    "AllocationResult",
+    "MoveSpec",
+    "balances_lock",
+    "excursion_acknowledge",
+    "excursions_detect",
+    "lot_release",
+    "lot_status_set",
+    "lots_hold",
+    "order_allocate",
+    "order_deallocate",
+    "recall_scope_job_create",
+    "recall_scope_job_run",
+    "recall_scope_request",
+    "receipt_complete",
+    "receipt_create",
+    "receipt_scan",
+    "receipt_scans_receive",
+    "shipment_create",
+    "shipment_dispatch",
+    "shipment_event_record",
+    "shipment_sign",
+    "stock_expiry_scan",
+    "stock_moves_post",
+    "temperature_readings_record",
+]

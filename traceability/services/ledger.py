@@ -1,0 +1,122 @@
+"""The stock ledger: append-only moves and their balances, posted together under row locks."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from erp.kernel.errors import DomainError
+from traceability.models import StockBalance, StockMove
+
+
+@dataclass(frozen=True)
+class MoveSpec:
+    """One intended ledger posting; ``stock_moves_post`` turns a list of them into moves and balances."""
+
+    kind: str
+    product_id: int
+    lot_id: int
+    warehouse_id: int
+    on_hand_delta: int = 0
+    reserved_delta: int = 0
+    serial_id: int | None = None
+
+
+def balances_lock(*, keys) -> dict[tuple[int, int, int], StockBalance]:
+    """Lock the balance rows of ``keys`` ((warehouse, product, lot) triples), creating missing ones.
+
+    Rows are locked in primary-key order so concurrent callers never deadlock. Caller is in the
+    writing transaction.
+    """
+    keys = sorted(set(keys))
+    if not keys:
+        return {}
+    StockBalance.objects.bulk_create(
+        [StockBalance(warehouse_id=w, product_id=p, lot_id=lot) for w, p, lot in keys], ignore_conflicts=True
+    )
+    lot_ids = {lot for _w, _p, lot in keys}
+    warehouse_ids = {w for w, _p, _l in keys}
+    rows = StockBalance.objects.select_for_update().filter(lot_id__in=lot_ids, warehouse_id__in=warehouse_ids)
+    wanted = set(keys)
+    return {
+        (b.warehouse_id, b.product_id, b.lot_id): b
+        for b in rows.order_by("id")
+        if (b.warehouse_id, b.product_id, b.lot_id) in wanted
+    }
+
+
+def stock_moves_post(
+    *,
+    moves: list[MoveSpec],
+    document_type: str,
+    document_id: int,
+    document_ref: str,
+    user,
+    reason: str = "",
+    locked: dict | None = None,
+) -> list[StockMove]:
+    """Append ``moves`` to the ledger and apply them to the balances in the same transaction.
+
+    Balances are locked (or reuse ``locked`` from the caller); a posting that would make on-hand or
+    reserved stock negative, or reserve more than is on hand, raises ``DomainError`` and writes nothing
+    (the database CHECK constraints are the last guard).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("stock_moves_post must run inside transaction.atomic()")
+    if not moves:
+        return []
+    deltas: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
+    for move in moves:
+        key = (move.warehouse_id, move.product_id, move.lot_id)
+        deltas[key][0] += move.on_hand_delta
+        deltas[key][1] += move.reserved_delta
+    balances = dict(locked or {})
+    missing = [key for key in deltas if key not in balances]
+    if missing:
+        balances.update(balances_lock(keys=missing))
+    changed = []
+    for key, (on_hand, reserved) in deltas.items():
+        balance = balances[key]
+        new_on_hand, new_reserved = balance.on_hand + on_hand, balance.reserved + reserved
+        if new_on_hand < 0 or new_reserved < 0 or new_reserved > new_on_hand:
+            from traceability.models import Lot
+
+            lot_number = Lot.objects.filter(pk=balance.lot_id).values_list("lot_number", flat=True).first()
+            raise DomainError(
+                _("Not enough stock of lot %(lot)s: %(on_hand)d on hand, %(reserved)d reserved.")
+                % {"lot": lot_number, "on_hand": balance.on_hand, "reserved": balance.reserved},
+                code="stock_insufficient",
+                details={"lot_id": balance.lot_id, "warehouse_id": balance.warehouse_id},
+            )
+        balance.on_hand, balance.reserved = new_on_hand, new_reserved
+        changed.append(balance)
+    now = timezone.now()
+    for balance in changed:
+        balance.updated_at = now
+    StockBalance.objects.bulk_update(changed, ["on_hand", "reserved", "updated_at"])
+    user_id = getattr(user, "pk", None) if user is not None and user.is_authenticated else None
+    return StockMove.objects.bulk_create(
+        [
+            StockMove(
+                kind=m.kind,
+                product_id=m.product_id,
+                lot_id=m.lot_id,
+                serial_id=m.serial_id,
+                warehouse_id=m.warehouse_id,
+                on_hand_delta=m.on_hand_delta,
+                reserved_delta=m.reserved_delta,
+                document_type=document_type,
+                document_id=document_id,
+                document_ref=document_ref,
+                user_id=user_id,
+                reason=reason[:200],
+                created_at=now,
+            )
+            for m in moves
+        ],
+        batch_size=5000,
+    )

@@ -1,0 +1,21 @@
+"""Thin Celery entry points of traceability: load by id, call a service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True)
+def recall_scope_job_run_task(job_id: int) -> None:
+    """Compute a large recall scope in the background (``services.recall_scope_job_run``)."""
+    from traceability.services import recall_scope_job_run
+
+    recall_scope_job_run(job_id=job_id)
+
+
+@shared_task(acks_late=True)
+def stock_expiry_scan_task() -> None:
+    """Periodic scan for expired stock on hand (``services.stock_expiry_scan``)."""
+    from traceability.services import stock_expiry_scan
+
+    stock_expiry_scan()
