@@ -156,7 +156,15 @@ def history_search(
     One SQL statement over every history table (UNION ALL), so it can be counted and paginated;
     load the page's rows with :func:`history_entries`.
     """
-    targets = [m for m in history_models() if not model or model_key(m) == model]
+    from django.db import connection
+
+    # A model whose migration has not run yet has no history table: leave it out rather than fail.
+    tables = set(connection.introspection.table_names())
+    targets = [
+        m
+        for m in history_models()
+        if (not model or model_key(m) == model) and get_history_model_for_model(m)._meta.db_table in tables
+    ]
     parts = []
     for target in targets:
         rows = _filtered_history(
