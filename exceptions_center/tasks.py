@@ -31,16 +31,19 @@ def publish(task, *args) -> bool:
 
 
 def notifications_publish(notification_ids: Iterable[int]) -> int:
-    """Queue delivery of each notification; stop at the first broker error (the rest stay pending)."""
+    """Queue delivery of each notification; stop at the first broker error. Rows become ``queued``
+    before their task can run; those not handed to the broker go back to ``pending``."""
     from exceptions_center.services import notifications
 
-    published = []
-    for notification_id in notification_ids:
+    ids = list(notification_ids)
+    notifications.notifications_mark_queued(notification_ids=ids)
+    published = 0
+    for notification_id in ids:
         if not publish(notification_deliver_task, notification_id):
             break
-        published.append(notification_id)
-    notifications.notifications_mark_queued(notification_ids=published)
-    return len(published)
+        published += 1
+    notifications.notifications_mark_pending(notification_ids=ids[published:])
+    return published
 
 
 def events_route_publish(event_ids: Iterable[int]) -> int:

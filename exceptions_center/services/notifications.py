@@ -203,11 +203,20 @@ def notifications_deliver_on_commit(*, notification_ids: list[int]) -> None:
 
 
 def notifications_mark_queued(*, notification_ids: Iterable[int]) -> None:
-    """Pending rows whose task was handed to the broker become ``queued`` (delivered ones stay done)."""
+    """Pending rows about to be handed to the broker become ``queued`` (delivered ones stay done)."""
     ids = list(notification_ids)
     if ids:
         Notification.objects.filter(pk__in=ids, dispatch_state=DispatchState.PENDING).update(
             dispatch_state=DispatchState.QUEUED
+        )
+
+
+def notifications_mark_pending(*, notification_ids: Iterable[int]) -> None:
+    """Queued rows whose task never reached the broker go back to ``pending`` for the sweeper."""
+    ids = list(notification_ids)
+    if ids:
+        Notification.objects.filter(pk__in=ids, dispatch_state=DispatchState.QUEUED).update(
+            dispatch_state=DispatchState.PENDING
         )
 
 
