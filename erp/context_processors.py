@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 NAVIGATION = [
     # (label, url name, permission needed)
+    (_("Sales orders"), "orders:order_list", "orders.view_salesorder"),
     (_("Parties"), "masterdata:party_list", "masterdata.view_party"),
     (_("Products"), "masterdata:product_list", "masterdata.view_product"),
     (_("Warehouses"), "masterdata:warehouse_list", "masterdata.view_warehouse"),
@@ -14,10 +15,25 @@ NAVIGATION = [
 ]
 
 
+# Group names are stable codes; people read these labels (user menu).
+ROLE_LABELS = {
+    "sales": _("Sales"),
+    "sales_manager": _("Sales manager"),
+    "warehouse": _("Warehouse"),
+    "logistics": _("Logistics"),
+    "quality": _("Quality"),
+    "compliance": _("Compliance"),
+    "finance": _("Finance"),
+    "auditor": _("Auditor"),
+    "integrator": _("Integrator"),
+    "admin": _("Administrator"),
+}
+
+
 def navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_items": []}
+        return {"nav_items": [], "user_roles": []}
     from django.urls import NoReverseMatch, reverse
 
     items = []
@@ -29,4 +45,5 @@ def navigation(request) -> dict:
         except NoReverseMatch:
             continue
         items.append({"label": label, "url": url, "active": request.path.startswith(url)})
-    return {"nav_items": items}
+    roles = [ROLE_LABELS.get(name, name) for name in user.groups.values_list("name", flat=True)]
+    return {"nav_items": items, "user_roles": roles}

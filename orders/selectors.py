@@ -251,9 +251,7 @@ def _line_timeline(order: SalesOrder, *, limit: int) -> list[TimelineEntry]:
 def _event_url(event: ExceptionEvent) -> str:
     from django.urls import NoReverseMatch, reverse
 
-    for name in ("exceptions_center:event_detail", "exceptions_center:event"):
-        try:
-            return reverse(name, args=[event.pk])
-        except NoReverseMatch:
-            continue
-    return ""
+    try:
+        return reverse("exceptions_center:event_detail", args=[event.number])
+    except NoReverseMatch:
+        return ""

@@ -1,0 +1,213 @@
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from orders.models import OrderStatus, SalesOrder
+from tests.masterdata.factories import ProductFactory, make_gtin
+from tests.orders.factories import SalesOrderFactory, customer_for, in_days, order_entered
+
+
+def _post_order(client, url, *, customer, warehouse, rows, **extra):
+    data = {
+        "customer": customer.pk if customer else "",
+        "warehouse": warehouse.pk,
+        "requested_delivery_date": in_days(10).isoformat(),
+        "payment_terms": "net90",
+        "line_key": [],
+        **extra,
+    }
+    for key, row in rows:
+        data["line_key"].append(key)
+        for name, value in row.items():
+            data[f"lines-{key}-{name}"] = value
+    return client.post(url, data)
+
+
+@pytest.mark.django_db
+def test_order_entry_page_saves_and_shows_the_hold_at_once(client, rep, warehouse):
+    # given: an inactive customer (high, blocking) and a price 30 % below list (medium)
+    customer = customer_for(rep, is_active=False)
+    product = ProductFactory(list_price=Decimal("100"))
+    client.force_login(rep)
+    # when
+    response = _post_order(
+        client,
+        reverse("orders:order_create"),
+        customer=customer,
+        warehouse=warehouse,
+        rows=[("a1", {"product": product.pk, "quantity": "2", "unit_price": "70", "discount_pct": ""})],
+    )
+    # then
+    order = SalesOrder.objects.get()
+    assert response.status_code == 302 and response.url == reverse("orders:order_detail", args=[order.pk])
+    page = client.get(response.url).content.decode()
+    assert order.is_held
+    assert 'id="hold-banner"' in page and 'id="held-badge"' in page
+    assert "ORD-CUSTOMER-INACTIVE" in page  # data-rule on the banner item
+    assert 'class="line-problem sev-medium"' in page  # price problem next to its line
+    assert order.gross_amount == Decimal("158.20")
+
+
+@pytest.mark.django_db
+def test_order_entry_errors_stay_next_to_the_line_and_nothing_is_saved(client, rep, customer, warehouse):
+    product = ProductFactory()
+    client.force_login(rep)
+    response = _post_order(
+        client,
+        reverse("orders:order_create"),
+        customer=customer,
+        warehouse=warehouse,
+        rows=[("a1", {"product": product.pk, "quantity": "1"}), ("b2", {"product": product.pk, "quantity": "0"})],
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert 'id="row-b2"' in page and "line-row has-error" in page
+    assert "The quantity must be at least 1." in page
+    assert not SalesOrder.objects.exists()
+
+
+@pytest.mark.django_db
+def test_order_entry_without_customer_or_lines(client, rep, warehouse):
+    client.force_login(rep)
+    response = _post_order(client, reverse("orders:order_create"), customer=None, warehouse=warehouse, rows=[])
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Choose the customer." in page or "请选择客户" in page
+    assert not SalesOrder.objects.exists()
+
+
+@pytest.mark.django_db
+def test_order_edit_page_changes_lines(client, rep, customer, warehouse):
+    # given
+    order = order_entered(user=rep, customer=customer, warehouse=warehouse)
+    line = order.lines.get()
+    extra = ProductFactory()
+    client.force_login(rep)
+    url = reverse("orders:order_update", args=[order.pk])
+    assert client.get(url).status_code == 200
+    # when
+    response = _post_order(
+        client,
+        url,
+        customer=customer,
+        warehouse=warehouse,
+        rows=[
+            ("1", {"id": line.pk, "product": line.product_id, "quantity": "7"}),
+            ("n", {"product": extra.pk, "quantity": "1"}),
+        ],
+        reason="phone call",
+    )
+    # then
+    assert response.status_code == 302
+    assert list(order.lines.order_by("line_no").values_list("quantity", flat=True)) == [7, 1]
+    assert order.history.first().history_change_reason == "phone call"
+
+
+@pytest.mark.django_db
+def test_customer_search_lists_only_the_reps_customers(client, rep, other_rep):
+    mine = customer_for(rep, name="仁济医院")
+    customer_for(other_rep, name="仁济医院分院")
+    client.force_login(rep)
+    page = client.get(reverse("orders:customer_search"), {"field": "customer", "customer_q": "仁济"}).content.decode()
+    assert mine.code in page and page.count("ac-item") == 1
+    chosen = client.get(reverse("orders:customer_pick", args=[mine.pk]), {"field": "customer"}).content.decode()
+    assert f'name="customer" value="{mine.pk}"' in chosen
+
+
+@pytest.mark.django_db
+def test_product_search_by_sku_name_and_scanned_gtin(client, rep):
+    product = ProductFactory(sku="STENT-3X18", name_zh="冠脉支架", udi_di=make_gtin(777))
+    client.force_login(rep)
+    url = reverse("orders:product_search")
+    for q in ("stent-3", "冠脉", product.udi_di, product.udi_di[1:], f"]d201{product.udi_di}10LOT42"):
+        assert "STENT-3X18" in client.get(url, {"product_q": q}).content.decode(), q
+    # Enter on a scanned GS1 string adds the line at once, with the scanned lot
+    row = client.get(reverse("orders:line_row"), {"product_q": f"]d201{product.udi_di}10LOT42"})
+    assert row.status_code == 200 and 'name="line_key"' in row.content.decode()
+    assert 'value="LOT42"' in row.content.decode()
+
+
+@pytest.mark.django_db
+def test_live_totals(client, rep):
+    product = ProductFactory(list_price=Decimal("10"), tax_rate=Decimal("0.13"))
+    client.force_login(rep)
+    response = client.post(
+        reverse("orders:order_totals"),
+        {"line_key": ["k"], "lines-k-product": product.pk, "lines-k-quantity": "3", "lines-k-discount_pct": "10"},
+    )
+    page = response.content.decode()
+    assert "¥27.00" in page and "¥30.51" in page and 'id="amt-k" hx-swap-oob="true"' in page
+
+
+@pytest.mark.django_db
+def test_transitions_from_the_order_page(client, rep, customer, warehouse, manager_user):
+    order = order_entered(user=rep, customer=customer, warehouse=warehouse)
+    client.force_login(rep)
+    page = client.get(reverse("orders:order_detail", args=[order.pk])).content.decode()
+    assert reverse("orders:order_submit", args=[order.pk]) in page
+    assert reverse("orders:order_approve", args=[order.pk]) not in page
+    client.post(reverse("orders:order_submit", args=[order.pk]))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SUBMITTED
+    client.force_login(manager_user)
+    client.post(reverse("orders:order_approve", args=[order.pk]))
+    order.refresh_from_db()
+    assert order.status == OrderStatus.APPROVED
+    page = client.get(reverse("orders:order_detail", args=[order.pk])).content.decode()
+    assert 'id="timeline"' in page and page.count('class="tl-status') >= 3
+
+
+@pytest.mark.django_db
+def test_held_order_submit_shows_the_events(client, rep, warehouse):
+    order = order_entered(user=rep, customer=customer_for(rep, uscc=""), warehouse=warehouse)
+    client.force_login(rep)
+    response = client.post(reverse("orders:order_submit", args=[order.pk]), follow=True)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DRAFT
+    event = order.exception_events.get()
+    assert event.number in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_other_reps_order_is_404(client, rep, other_rep, customer, warehouse):
+    order = order_entered(user=rep, customer=customer, warehouse=warehouse)
+    client.force_login(other_rep)
+    assert client.get(reverse("orders:order_detail", args=[order.pk])).status_code == 404
+    assert client.post(reverse("orders:order_cancel", args=[order.pk]), {"reason": "x"}).status_code == 404
+
+
+@pytest.mark.django_db
+def test_order_list_scoped_filtered_and_query_bounded(
+    client, rep, other_rep, customer, warehouse, django_assert_max_num_queries
+):
+    # given
+    mine = [order_entered(user=rep, customer=customer, warehouse=warehouse) for _ in range(3)]
+    held = order_entered(user=rep, customer=customer_for(rep, is_active=False), warehouse=warehouse)
+    order_entered(user=other_rep, customer=customer_for(other_rep), warehouse=warehouse)
+    for _ in range(20):
+        SalesOrderFactory()
+    client.force_login(rep)
+    url = reverse("orders:order_list")
+    # when
+    with django_assert_max_num_queries(14):
+        page = client.get(url).content.decode()
+    # then
+    assert all(o.number in page for o in [*mine, held]) and page.count("orders:order_detail") == 0
+    assert page.count('<tr class="') == 4
+    assert "hold-reason" in page
+    held_only = client.get(url, {"is_held": "true"}).content.decode()
+    assert held.number in held_only and mine[0].number not in held_only
+    searched = client.get(url, {"q": mine[1].number}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results")
+    assert mine[1].number in searched.content.decode() and "<html" not in searched.content.decode()
+    empty = client.get(url, {"q": "nothing-like-this"}).content.decode()
+    assert "Clear filters" in empty or "清除" in empty
+
+
+@pytest.mark.django_db
+def test_order_list_query_count_does_not_grow_with_orders(client, manager_user, django_assert_max_num_queries):
+    for _ in range(25):
+        SalesOrderFactory()
+    client.force_login(manager_user)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("orders:order_list")).status_code == 200
