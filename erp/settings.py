@@ -250,6 +250,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" field with different choices: name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ExceptionEventStatusEnum": "exceptions_center.models.EventStatus",
+        "HandlingTaskStatusEnum": "exceptions_center.models.TaskStatus",
+        "ApprovalStepStatusEnum": "exceptions_center.models.StepStatus",
+        "SalesOrderStatusEnum": "orders.models.OrderStatus",
+    },
 }
 
 # --- Logging ----------------------------------------------------------------------------------

@@ -6,8 +6,16 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from exceptions_center.models import ACTIVE_STATUSES, Category, Department, EventStatus, ExceptionEvent, Severity
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class DepartmentFilter(django_filters.ModelChoiceFilter):
+    """A department by its code (``compliance``, ``quality``…)."""
+
 
 STATUS_CHOICES = [("active", _("Active (open, in progress, rejected)")), ("closed", _("Closed")), *EventStatus.choices]
 
@@ -17,7 +25,7 @@ class ExceptionEventFilterSet(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(choices=Category.choices, label=_("Category"))
     severity = django_filters.ChoiceFilter(choices=Severity.choices, label=_("Severity"))
     status = django_filters.ChoiceFilter(choices=STATUS_CHOICES, method="filter_status", label=_("Status"))
-    department = django_filters.ModelChoiceFilter(
+    department = DepartmentFilter(
         queryset=Department.objects.all(),
         to_field_name="code",
         method="filter_department",

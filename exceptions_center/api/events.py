@@ -1,0 +1,368 @@
+"""Exception events API: list and filter (as the queues), detail with tasks, steps and log, lookup by
+number, and the handling actions as POSTs. Notifications of the caller: list and mark read.
+
+Thin over ``selectors`` and ``services.handling``: the services check who may act (403 otherwise)
+and every error comes back in the one error shape.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from erp.kernel.api_errors import ErrorSerializer
+from erp.models import SignatureMeaning
+from exceptions_center import selectors
+from exceptions_center.filters import ExceptionEventFilterSet
+from exceptions_center.models import ApprovalStep, EventLogEntry, ExceptionEvent, HandlingTask, Notification
+from exceptions_center.services import handling, notifications
+
+# --- serializers --------------------------------------------------------------------------------------
+
+
+class UserBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user) -> str:
+        return user.get_full_name() or user.get_username()
+
+
+class HandlingTaskSerializer(serializers.ModelSerializer):
+    department = serializers.CharField(source="department.code")
+    department_name = serializers.CharField(source="department.__str__")
+    assignee = UserBriefSerializer(allow_null=True)
+    closed_by = UserBriefSerializer(allow_null=True)
+
+    class Meta:
+        model = HandlingTask
+        fields = ["id", "department", "department_name", "status", "assignee", "closed_at", "closed_by", "comment"]
+
+
+class ApprovalStepSerializer(serializers.ModelSerializer):
+    department = serializers.CharField(source="department.code")
+    department_name = serializers.CharField(source="department.__str__")
+    decided_by = UserBriefSerializer(allow_null=True)
+
+    class Meta:
+        model = ApprovalStep
+        fields = ["id", "position", "department", "department_name", "status", "decided_by", "decided_at", "comment"]
+
+
+class EventLogEntrySerializer(serializers.ModelSerializer):
+    actor = UserBriefSerializer(allow_null=True)
+
+    class Meta:
+        model = EventLogEntry
+        fields = ["id", "at", "actor", "action", "comment", "attachment", "data"]
+
+
+class ExceptionEventSerializer(serializers.ModelSerializer):
+    rule = serializers.CharField(source="rule.code")
+    source_type = serializers.SerializerMethodField()
+    message = serializers.CharField(read_only=True)
+    assignees = UserBriefSerializer(many=True)
+
+    class Meta:
+        model = ExceptionEvent
+        fields = [
+            "id",
+            "number",
+            "rule",
+            "category",
+            "severity",
+            "status",
+            "blocking",
+            "source_type",
+            "source_id",
+            "source_label",
+            "message",
+            "message_zh",
+            "message_en",
+            "raised_at",
+            "last_seen_at",
+            "sla_due_at",
+            "is_overdue",
+            "closed_at",
+            "assignees",
+            "version",
+        ]
+
+    def get_source_type(self, event) -> str:
+        return f"{event.source_type.app_label}.{event.source_type.model}"
+
+
+class ExceptionEventDetailSerializer(ExceptionEventSerializer):
+    closed_by = UserBriefSerializer(allow_null=True)
+    tasks = HandlingTaskSerializer(many=True)
+    steps = ApprovalStepSerializer(many=True)
+    log = EventLogEntrySerializer(many=True)
+
+    class Meta(ExceptionEventSerializer.Meta):
+        fields = [
+            *ExceptionEventSerializer.Meta.fields,
+            "facts_snapshot",
+            "resolution",
+            "closed_by",
+            "tasks",
+            "steps",
+            "log",
+        ]
+
+
+class AssignInputSerializer(serializers.Serializer):
+    assignee = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True))
+
+
+class CommentInputSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=4000)
+
+
+class AttachInputSerializer(serializers.Serializer):
+    attachment = serializers.FileField()
+    comment = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
+class ReasonInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=4000)
+
+
+class WaiveInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=4000)
+    password = serializers.CharField(
+        required=False, allow_blank=True, default="", write_only=True, style={"input_type": "password"}
+    )
+    meaning = serializers.ChoiceField(
+        choices=[c for c in SignatureMeaning.choices if c[0] in handling.WAIVE_MEANINGS],
+        required=False,
+        default=SignatureMeaning.WAIVER,
+    )
+    version = serializers.IntegerField(
+        required=False, allow_null=True, default=None, help_text="The event version you reviewed (recommended)."
+    )
+
+
+class OptionalCommentInputSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    event_number = serializers.CharField(source="event.number", allow_null=True, default=None)
+
+    class Meta:
+        model = Notification
+        fields = ["id", "kind", "title", "body", "url", "event_number", "created_at", "read_at"]
+
+
+class MarkReadInputSerializer(serializers.Serializer):
+    ids = serializers.ListField(
+        child=serializers.IntegerField(), required=False, help_text="Omit to mark every notification read."
+    )
+
+
+class MarkReadOutputSerializer(serializers.Serializer):
+    marked = serializers.IntegerField()
+
+
+# --- views ----------------------------------------------------------------------------------------------
+
+
+class CanViewEvents(permissions.BasePermission):
+    """Seeing events needs ``view_exceptionevent``; who may *act* is decided by the handling services."""
+
+    def has_permission(self, request, view) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm("exceptions_center.view_exceptionevent"))
+
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Invalid input or refused by a business rule."),
+    403: OpenApiResponse(ErrorSerializer, description="You may not act on this exception."),
+    404: OpenApiResponse(ErrorSerializer, description="No such exception (or not visible to you)."),
+}
+
+
+def _action_schema(request_serializer, summary: str, extra_parameters=None):
+    return extend_schema(
+        request=request_serializer,
+        responses={200: ExceptionEventDetailSerializer, **ERRORS},
+        summary=summary,
+        parameters=extra_parameters or [],
+    )
+
+
+TASK_ID = OpenApiParameter("task_id", int, OpenApiParameter.PATH)
+STEP_ID = OpenApiParameter("step_id", int, OpenApiParameter.PATH)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List exception events (queue order: overdue first, then severity)."),
+    retrieve=extend_schema(summary="One exception event with its tasks, approval steps and log."),
+)
+class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """Exception events raised by the rules, and their handling."""
+
+    permission_classes = [CanViewEvents]
+    filterset_class = ExceptionEventFilterSet
+    search_fields = ["number", "source_label", "message_zh", "message_en"]
+    ordering_fields = ["raised_at", "sla_due_at", "number"]
+    queryset = ExceptionEvent.objects.none()  # for the schema; rows come from get_queryset
+
+    def _detail_queryset(self):
+        return (
+            selectors.exception_event_list_visible_to(user=self.request.user)
+            .select_related("closed_by")
+            .prefetch_related(
+                "tasks__department",
+                "tasks__assignee",
+                "tasks__closed_by",
+                "steps__department",
+                "steps__decided_by",
+                "log__actor",
+            )
+        )
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.exception_events_ordered(selectors.exception_event_list_visible_to(user=self.request.user))
+        return self._detail_queryset()
+
+    def get_serializer_class(self):
+        return ExceptionEventSerializer if self.action == "list" else ExceptionEventDetailSerializer
+
+    def _detail(self, pk) -> Response:
+        event = get_object_or_404(self._detail_queryset(), pk=pk)
+        return Response(ExceptionEventDetailSerializer(event, context=self.get_serializer_context()).data)
+
+    def _input(self, serializer_class):
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _event(self):
+        return get_object_or_404(
+            selectors.exception_event_list_visible_to(user=self.request.user), pk=self.kwargs["pk"]
+        )
+
+    @extend_schema(
+        parameters=[OpenApiParameter("code", str, OpenApiParameter.PATH, description="Event number, EX-2026-000045")],
+        responses={200: ExceptionEventDetailSerializer, 404: ErrorSerializer},
+        summary="Look an event up by its number.",
+    )
+    @action(detail=False, methods=["get"], url_path=r"code/(?P<code>[^/]+)")
+    def by_code(self, request, code: str):
+        event = get_object_or_404(self._detail_queryset(), number=code)
+        return Response(ExceptionEventDetailSerializer(event, context=self.get_serializer_context()).data)
+
+    @_action_schema(None, "Take the event (assign it to yourself).")
+    @action(detail=True, methods=["post"])
+    def take(self, request, pk=None):
+        handling.exception_event_take(event=self._event(), user=request.user)
+        return self._detail(pk)
+
+    @_action_schema(AssignInputSerializer, "Assign the event to a member of its departments.")
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        data = self._input(AssignInputSerializer)
+        handling.exception_event_assign(event=self._event(), user=request.user, assignee=data["assignee"])
+        return self._detail(pk)
+
+    @_action_schema(CommentInputSerializer, "Comment on the event.")
+    @action(detail=True, methods=["post"])
+    def comment(self, request, pk=None):
+        data = self._input(CommentInputSerializer)
+        handling.exception_event_comment(event=self._event(), user=request.user, comment=data["comment"])
+        return self._detail(pk)
+
+    @_action_schema(AttachInputSerializer, "Attach evidence (multipart file upload).")
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def attach(self, request, pk=None):
+        data = self._input(AttachInputSerializer)
+        handling.exception_event_attach(
+            event=self._event(), user=request.user, attachment=data["attachment"], comment=data["comment"]
+        )
+        return self._detail(pk)
+
+    @_action_schema(ReasonInputSerializer, "Resolve the event with a reason (releases the hold).")
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        data = self._input(ReasonInputSerializer)
+        handling.exception_event_resolve(event=self._event(), user=request.user, reason=data["reason"])
+        return self._detail(pk)
+
+    @_action_schema(
+        WaiveInputSerializer,
+        "Waive the event; compliance and quality events need your password and a meaning (e-signature).",
+    )
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser])
+    def waive(self, request, pk=None):
+        data = self._input(WaiveInputSerializer)
+        handling.exception_event_waive(
+            event=self._event(),
+            user=request.user,
+            reason=data["reason"],
+            password=data["password"],
+            meaning=data["meaning"],
+            version=data["version"],
+        )
+        return self._detail(pk)
+
+    @_action_schema(ReasonInputSerializer, "Reopen a closed or rejected event (routed again).")
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        data = self._input(ReasonInputSerializer)
+        handling.exception_event_reopen(event=self._event(), user=request.user, reason=data["reason"])
+        return self._detail(pk)
+
+    @_action_schema(OptionalCommentInputSerializer, "Mark your department's task done.", [TASK_ID])
+    @action(detail=True, methods=["post"], url_path=r"tasks/(?P<task_id>\d+)/complete")
+    def complete_task(self, request, pk=None, task_id=None):
+        data = self._input(OptionalCommentInputSerializer)
+        task = get_object_or_404(HandlingTask, pk=task_id, event=self._event())
+        handling.handling_task_complete(task=task, user=request.user, comment=data["comment"])
+        return self._detail(pk)
+
+    @_action_schema(OptionalCommentInputSerializer, "Approve the pending approval step.", [STEP_ID])
+    @action(detail=True, methods=["post"], url_path=r"steps/(?P<step_id>\d+)/approve")
+    def approve_step(self, request, pk=None, step_id=None):
+        data = self._input(OptionalCommentInputSerializer)
+        step = get_object_or_404(ApprovalStep, pk=step_id, event=self._event())
+        handling.approval_step_approve(step=step, user=request.user, comment=data["comment"])
+        return self._detail(pk)
+
+    @_action_schema(ReasonInputSerializer, "Reject the pending approval step (ends the chain).", [STEP_ID])
+    @action(detail=True, methods=["post"], url_path=r"steps/(?P<step_id>\d+)/reject")
+    def reject_step(self, request, pk=None, step_id=None):
+        data = self._input(ReasonInputSerializer)
+        step = get_object_or_404(ApprovalStep, pk=step_id, event=self._event())
+        handling.approval_step_reject(step=step, user=request.user, reason=data["reason"])
+        return self._detail(pk)
+
+
+@extend_schema_view(list=extend_schema(summary="Your in-app notifications, newest first."))
+class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The caller's in-app notifications."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = NotificationSerializer
+    filterset_fields = ["kind"]
+    queryset = Notification.objects.none()  # for the schema; rows come from get_queryset
+
+    def get_queryset(self):
+        return selectors.notifications_for(user=self.request.user)
+
+    @extend_schema(request=MarkReadInputSerializer, responses={200: MarkReadOutputSerializer, 400: ErrorSerializer})
+    @action(detail=False, methods=["post"], url_path="mark-read")
+    def mark_read(self, request):
+        serializer = MarkReadInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        marked = notifications.notifications_mark_read(
+            user=request.user, notification_ids=serializer.validated_data.get("ids")
+        )
+        return Response({"marked": marked}, status=status.HTTP_200_OK)
