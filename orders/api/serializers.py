@@ -49,6 +49,18 @@ class OrderInputSerializer(serializers.Serializer):
     lines = OrderLineInputSerializer(many=True, required=False)
     reason = serializers.CharField(required=False, allow_blank=True, max_length=100, write_only=True)
 
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            # One shape for line errors everywhere: a list aligned with the posted lines ({} = fine).
+            detail = exc.detail
+            lines = detail.get("lines") if isinstance(detail, dict) else None
+            if isinstance(lines, dict) and all(str(k).isdigit() for k in lines):
+                count = len(data.get("lines") or []) if hasattr(data, "get") else 0
+                detail["lines"] = [lines.get(i, lines.get(str(i), {})) for i in range(count)]
+            raise serializers.ValidationError(detail) from exc
+
     def validate(self, attrs):
         if self.instance is None:
             errors = {}
