@@ -85,7 +85,7 @@ class IdempotentCreateMixin:
         return response
 
 
-class BaseViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
+class ServiceModelViewSet(viewsets.ModelViewSet):
     """A model API with row-level read restriction, writes through services and lookup by code.
 
     Subclasses set ``queryset``, ``serializer_class`` (output), optionally ``input_serializer_class``,
@@ -152,3 +152,10 @@ class BaseViewSet(IdempotentCreateMixin, viewsets.ModelViewSet):
             raise exceptions.NotFound()
         instance = get_object_or_404(self.get_queryset(), **{self.code_field: code})
         return Response(self.serializer_class(instance, context=self.get_serializer_context()).data)
+
+
+class BaseViewSet(IdempotentCreateMixin, ServiceModelViewSet):
+    """``ServiceModelViewSet`` whose ``POST`` honours ``Idempotency-Key``: what every app's API subclasses.
+
+    The mixin comes first so that it wraps the service-backed ``create``.
+    """

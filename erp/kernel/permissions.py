@@ -20,6 +20,8 @@ class ModelPermissions(permissions.DjangoModelPermissions):
     def has_permission(self, request, view):
         if not request.user or not request.user.is_authenticated:
             return False
+        if request.method.lower() not in getattr(view, "http_method_names", ()):
+            return True  # the view answers 405; a permission check would hide that behind a 403
         if getattr(view, "_ignore_model_permissions", False):
             return True
         return super().has_permission(request, view)
