@@ -46,8 +46,9 @@ def _friendly_filters(form) -> None:
     for field in form.fields.values():
         if isinstance(field.widget, forms.NullBooleanSelect):
             field.widget.choices = [("unknown", _("All")), ("true", _("Yes")), ("false", _("No"))]
-        elif isinstance(field, forms.ModelChoiceField):
+        elif hasattr(field, "empty_label"):  # model choices and django-filter's ChoiceField
             field.empty_label = _("All")
+            field.widget.choices = field.choices
         elif isinstance(field, forms.ChoiceField):
             field.choices = [("", _("All")), *[c for c in field.choices if c[0] != ""]]
 
