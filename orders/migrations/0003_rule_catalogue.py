@@ -139,8 +139,8 @@ CATALOGUE = [
         "condition": "order.days_to_delivery != null && order.days_to_delivery < 0",
         "detail_key": "",
         "params": {},
-        "message_zh": "要求交货日期已过（{order.days_to_delivery} 天）",
-        "message_en": "The requested delivery date is in the past ({order.days_to_delivery} days)",
+        "message_zh": "要求交货日期 {order.requested_delivery_date|date} 已过",
+        "message_en": "The requested delivery date {order.requested_delivery_date|date} is in the past",
         "sla_hours": 24,
     },
     {
@@ -178,8 +178,9 @@ CATALOGUE = [
         "condition": "order.gross_fen > params.threshold_fen",
         "detail_key": "",
         "params": {"threshold_fen": 50000000},
-        "message_zh": "订单含税总额超过销售经理审批阈值，需审批",
-        "message_en": "The order total exceeds the sales manager approval threshold",
+        "message_zh": "订单含税总额 ¥{order.gross_fen|yuan} 超过销售经理审批阈值 ¥{params.threshold_fen|yuan}",
+        "message_en": "Order total ¥{order.gross_fen|yuan} exceeds the sales manager approval threshold "
+        "¥{params.threshold_fen|yuan}",
         "sla_hours": 24,
     },
     {
