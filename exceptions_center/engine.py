@@ -111,10 +111,23 @@ def engine_roots(*, now: dt.datetime | None = None) -> dict[str, dt.datetime]:
     return {"now": now.astimezone(dt.UTC), "today": midnight.astimezone(dt.UTC)}
 
 
-def context_for(facts: dict, *, now: dt.datetime | None = None, extra: dict | None = None) -> cel.Context:
-    """Wrap the facts once for every rule of an evaluation."""
+def context_for(
+    facts: dict, *, now: dt.datetime | None = None, extra: dict | None = None, names: Any = None
+) -> cel.Context:
+    """Wrap the facts once for every rule of an evaluation; with ``names`` (what the rules mention),
+    the facts are pruned to those keys first."""
+    if names is not None:
+        facts = prune(facts, names)
     variables = {**facts, **engine_roots(now=now), **(extra or {})}
     return cel.Context(variables=variables, functions=FUNCTIONS)
+
+
+def names_for(rules) -> frozenset[str]:
+    """The union of the names the rules may look up."""
+    out: set[str] = set()
+    for rule in rules:
+        out |= rule.names
+    return frozenset(out)
 
 
 # --- source positions ------------------------------------------------------------------------------
@@ -245,12 +258,40 @@ def params_literal(params: Any) -> str:
     return json.dumps(params if params is not None else {}, ensure_ascii=False, allow_nan=False)
 
 
-def _with_params(expression: str, params_cel: str | None, *, all_: bool = False) -> str:
-    if params_cel is None:
-        return expression
-    if all_:
-        return f"[{params_cel}].all(params, (\n{expression}\n))"
-    return f"[{params_cel}].map(params, (\n{expression}\n))[0]"
+def substitute_params(source: str, literal: str) -> str:
+    """Put the rule's params into the expression as a literal (``params.max_pct`` becomes
+    ``({"max_pct": 15}).max_pct``), so one shared context serves every rule."""
+    toks = tokens(source)
+    out = source
+    for i in range(len(toks) - 1, -1, -1):
+        tok = toks[i]
+        if tok.kind == "ident" and tok.text == "params" and (i == 0 or toks[i - 1].text != "."):
+            out = out[: tok.start] + f"({literal})" + out[tok.end :]
+    return out
+
+
+def referenced_names(source: str) -> set[str]:
+    """Every name an expression may look up: identifiers and string literals. The facts handed to CEL
+    are pruned to these keys (converting strings into the binding is its main cost)."""
+    names = set()
+    for tok in tokens(source):
+        if tok.kind == "ident":
+            names.add(tok.text)
+        elif tok.kind == "string":
+            names.add(tok.text.lstrip("rRbB").strip("'\""))
+    return names
+
+
+def prune(value: Any, names: frozenset[str] | set[str]) -> Any:
+    """Keep only the dict keys in ``names`` (recursively; lists item by item)."""
+    if isinstance(value, dict):
+        return {k: prune(v, names) for k, v in value.items() if k in names}
+    if isinstance(value, list):
+        return [prune(v, names) for v in value]
+    return value
+
+
+_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
 @dataclass
@@ -271,10 +312,14 @@ class CompiledRule:
     iterate_over: str
     condition: str
     detail_key: str
-    roots: frozenset[str]  # roots the rule references (for the snapshot)
-    program: Any = None  # condition, or the one-pass iterate program
+    roots: frozenset[str] = frozenset()  # roots the rule references (for the snapshot)
+    names: frozenset[str] = frozenset()  # every name it may look up (to prune the facts)
+    program: Any = None  # the condition, or the one-pass program over the items
     detail_program: Any = None
     items_program: Any = None
+    item_body: str = ""  # "(condition) ? [(detail key)] : []" with params in place, for group passes
+    iterate_source: str = ""  # iterate_over with params in place
+    item_detail: str = ""  # the detail key with params in place
     error: str = ""
 
     @classmethod
@@ -294,7 +339,6 @@ class CompiledRule:
             iterate_over=(rule.iterate_over or "").strip(),
             condition=(rule.condition or "").strip(),
             detail_key=(rule.detail_key or "").strip(),
-            roots=frozenset(),
         )
         try:
             compiled._compile()
@@ -304,20 +348,37 @@ class CompiledRule:
 
     def _compile(self) -> None:
         used: set[str] = set()
+        names: set[str] = set()
         for source in (self.iterate_over, self.condition, self.detail_key):
             if source:
                 used |= set(compile_cel(source).variables()) - bound_names(source)
+                names |= referenced_names(source)
         self.roots = frozenset(used)
-        params_cel = params_literal(self.params) if "params" in used else None
-        detail = self.detail_key or '""'
+        self.names = frozenset(names)
+        literal = params_literal(self.params)
+
+        def bind(source: str) -> str:
+            return substitute_params(source, literal) if "params" in used else source
+
+        condition, detail = bind(self.condition), bind(self.detail_key or '""')
         if self.iterate_over:
-            body = f"(\n{self.iterate_over}\n).map(item, (\n{self.condition}\n) ? [(\n{detail}\n)] : [])"
-            self.program = compile_cel(_with_params(body, params_cel))
-            self.items_program = compile_cel(_with_params(self.iterate_over, params_cel))
+            self.iterate_source = bind(self.iterate_over)
+            self.item_detail = detail
+            self.item_body = f"(\n{condition}\n) ? [(\n{detail}\n)] : []"
+            self.program = compile_cel(f"(\n{self.iterate_source}\n).map(item, {self.item_body})")
+            self.items_program = compile_cel(self.iterate_source)
         else:
-            self.program = compile_cel(_with_params(self.condition, params_cel, all_=True))
+            self.program = compile_cel(condition)
             if self.detail_key:
-                self.detail_program = compile_cel(_with_params(self.detail_key, params_cel))
+                self.detail_program = compile_cel(detail)
+
+    def items(self, context: cel.Context, facts: dict | None) -> list:
+        """The items of ``iterate_over``, unpruned when it is a plain path of the facts."""
+        if facts is not None and _PATH.match(self.iterate_over):
+            value = lookup(facts, self.iterate_over)
+            if isinstance(value, list):
+                return value
+        return self.items_program.execute(context)
 
 
 @dataclass
@@ -348,7 +409,15 @@ def _detail_str(value: Any) -> str:
     return str(value)[:100]
 
 
-def evaluate(rule: CompiledRule, context: cel.Context) -> Outcome:
+def _item_hits(rule: CompiledRule, results: list, context: cel.Context, facts: dict | None) -> list[Hit]:
+    fired = [i for i, r in enumerate(results) if r]
+    if not fired:
+        return []
+    items = rule.items(context, facts)
+    return [Hit(_detail_str(results[i][0]), items[i]) for i in fired]
+
+
+def evaluate(rule: CompiledRule, context: cel.Context, facts: dict | None = None) -> Outcome:
     """Run one rule against an evaluation's context. Never raises."""
     outcome = Outcome(rule=rule)
     if rule.error:
@@ -360,10 +429,7 @@ def evaluate(rule: CompiledRule, context: cel.Context) -> Outcome:
             result = rule.program.execute(context)
             if not isinstance(result, list):
                 raise TypeError(_("“for each” must give a list"))
-            fired = [i for i, r in enumerate(result) if r]
-            if fired:
-                items = rule.items_program.execute(context)
-                outcome.hits = [Hit(_detail_str(result[i][0]), items[i]) for i in fired]
+            outcome.hits = _item_hits(rule, result, context, facts)
         else:
             result = rule.program.execute(context)
             if result is not True and result is not False:
@@ -375,7 +441,7 @@ def evaluate(rule: CompiledRule, context: cel.Context) -> Outcome:
         outcome.hits = []
         outcome.error = describe_error(exc, rule.condition)
         if rule.iterate_over:
-            _evaluate_items_one_by_one(rule, context, outcome)
+            _evaluate_items_one_by_one(rule, context, facts, outcome)
         else:
             outcome.uncertain.add(None)
     if outcome.error:
@@ -383,29 +449,59 @@ def evaluate(rule: CompiledRule, context: cel.Context) -> Outcome:
     return outcome
 
 
-def _evaluate_items_one_by_one(rule: CompiledRule, context: cel.Context, outcome: Outcome) -> None:
+_group_cache: dict[tuple, Any] = {}
+
+
+def evaluate_all(rules: list[CompiledRule], context: cel.Context, facts: dict | None = None) -> list[Outcome]:
+    """Run every rule. Rules that iterate over the same list run in ONE pass over its items (the
+    binding copies an item each time it is bound, the main cost of per-line rules); if that pass
+    fails, its rules run one by one so only the failing rule is affected."""
+    outcomes: dict[int, Outcome] = {}
+    groups: dict[str, list[int]] = {}
+    for index, rule in enumerate(rules):
+        if rule.iterate_over and not rule.error:
+            groups.setdefault(rule.iterate_source, []).append(index)
+    for source, members in groups.items():
+        if len(members) < 2:
+            continue
+        key = (source, *((rules[i].id, rules[i].updated_at) for i in members))
+        program = _group_cache.get(key)
+        if program is None:
+            body = ", ".join(f"({rules[i].item_body})" for i in members)
+            program = compile_cel(f"(\n{source}\n).map(item, [{body}])")
+            with _lock:
+                if len(_group_cache) > 200:
+                    _group_cache.clear()
+                _group_cache[key] = program
+        try:
+            result = program.execute(context)
+        except Exception:  # noqa: S112 - one of the rules fails: they run one by one below
+            continue
+        for position, index in enumerate(members):
+            rule = rules[index]
+            outcomes[index] = Outcome(rule=rule, hits=_item_hits(rule, [r[position] for r in result], context, facts))
+    return [outcomes[i] if i in outcomes else evaluate(rule, context, facts) for i, rule in enumerate(rules)]
+
+
+def _evaluate_items_one_by_one(rule: CompiledRule, context: cel.Context, facts: dict | None, outcome: Outcome) -> None:
     """Slow path after an error in an iterated rule: isolate the failing items so the others still
     raise, refresh and auto-resolve normally."""
-    params_cel = params_literal(rule.params) if "params" in rule.roots else None
     try:
         count = len(rule.items_program.execute(context))
-        items = rule.items_program.execute(context)
+        items = rule.items(context, facts)
     except Exception:
         outcome.uncertain.add(None)
         return
-    detail = rule.detail_key or '""'
+    detail = rule.item_detail
     for i in range(count):
-        one = f"[(\n{rule.iterate_over}\n)[{i}]]"
+        one = f"[(\n{rule.iterate_source}\n)[{i}]]"
         try:
-            program = compile_cel(
-                _with_params(f"{one}.map(item, (\n{rule.condition}\n) ? [(\n{detail}\n)] : [])[0]", params_cel)
-            )
-            result = program.execute(context)
+            result = compile_cel(f"{one}.map(item, {rule.item_body})[0]").execute(context)
             if result:
                 outcome.hits.append(Hit(_detail_str(result[0]), items[i]))
         except Exception:
             try:
-                key = compile_cel(_with_params(f"{one}.map(item, (\n{detail}\n))[0]", params_cel)).execute(context)
+                key = compile_cel(f"{one}.map(item, (\n{detail}\n))[0]").execute(context)
                 outcome.uncertain.add(_detail_str(key))
             except Exception:
                 outcome.uncertain.add(None)
@@ -716,7 +812,11 @@ def rule_problems(
         return problems
 
     samples = facts_samples(event)
-    contexts = [context_for(sample, extra={"params": cel_value(params)}) for sample in samples]
+    names = set()
+    for source in fields.values():
+        names |= referenced_names(source)
+    # Pruned like in production (where the kept names are a superset), so what passes here runs there.
+    contexts = [context_for(sample, extra={"params": cel_value(params)}, names=names) for sample in samples]
     root_wraps: tuple[tuple[str, str], ...] = (("(\n" + iterate_over + "\n)", "item"),) if iterate_over else ()
 
     # "for each" gives a list on every sample
@@ -838,9 +938,12 @@ def rule_problems(
     for index, sample in enumerate(samples):
         base = {**sample, **engine_roots(), "params": params, "detail_key": ""}
         if iterate_over:
-            scopes.extend(
-                {**base, "item": item} for item in (items_by_sample[index] if index < len(items_by_sample) else [])
-            )
+            # the items unpruned: messages may show fields the expressions do not use
+            try:
+                items = compile_cel(iterate_over).execute(context_for(sample, extra={"params": cel_value(params)}))
+            except Exception:
+                items = items_by_sample[index] if index < len(items_by_sample) else []
+            scopes.extend({**base, "item": item} for item in items if isinstance(items, list))
         else:
             scopes.append(base)
     for name, template in (("message_zh", message_zh), ("message_en", message_en)):

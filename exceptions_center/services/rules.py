@@ -115,8 +115,8 @@ def rules_evaluate(*, event: str, source, context: dict | None = None) -> Evalua
     now = timezone.now()
     facts = facts_build(event=event, source=source, context=context)
     result.facts = facts
-    cel_context = engine.context_for(facts, now=now)
-    outcomes = [engine.evaluate(rule, cel_context) for rule in rules]
+    cel_context = engine.context_for(facts, now=now, names=engine.names_for(rules))
+    outcomes = engine.evaluate_all(rules, cel_context, facts)
 
     existing = {
         (e.rule_id, e.detail_key): e
@@ -389,7 +389,7 @@ def _compiled_for_dry_run(rule: Rule) -> engine.CompiledRule:
 
 def _dry_run(compiled: engine.CompiledRule, source, context: dict | None, now) -> list[dict]:
     facts = facts_build(event=compiled.event, source=source, context=dict(context or {}))
-    outcome = engine.evaluate(compiled, engine.context_for(facts, now=now))
+    outcome = engine.evaluate(compiled, engine.context_for(facts, now=now, names=compiled.names), facts)
     if outcome.error:
         raise DomainError(
             _("Rule %(code)s fails on %(source)s: %(error)s")

@@ -147,7 +147,7 @@ def test_iterate_over_raises_one_event_per_item_keyed_by_detail_key():
     assert events[0].message_zh == "第2行低于目录价20%（上限10%）"
     assert events[0].message_en == f"Line 2 20% below list (limit 10%), order {order.number}"
     snapshot = events[0].facts_snapshot
-    assert snapshot["item"]["key"] == "L2"
+    assert snapshot["item"]["key"] == "L2" and snapshot["item"]["sku"]  # unpruned, though the rule reads no sku
     assert snapshot["order"]["number"] == order.number and "lines" not in snapshot["order"]
     assert snapshot["params"] == {"max_pct": 10}
     assert all(e.rule_id == rule.pk and e.number.startswith("EX-") for e in events)
@@ -197,3 +197,18 @@ def test_one_failing_item_does_not_stop_the_other_items():
     assert [e.detail_key for e in result.raised] == ["L1"]
     assert "ITEM-ERR" in result.errors
     assert rule.events.count() == 1
+
+
+def test_rules_over_the_same_list_run_in_one_pass_and_a_failing_one_is_isolated():
+    # given: two line rules (grouped in one pass) and a third that fails on every line
+    order = make_order(lines=3)
+    set_discount(order, 3, "40")
+    common = {"iterate_over": "order.lines", "detail_key": "item.key"}
+    below = RuleFactory(code="G-BELOW", condition="item.below_list_pct > 30.0", **common)
+    first = RuleFactory(code="G-FIRST", condition="item.line_no == 1", **common)
+    broken = RuleFactory(code="G-BROKEN", condition="item.nope > 1", **common)
+    # when
+    result = rules_evaluate(event="order.saved", source=order)
+    # then
+    assert sorted((e.rule_id, e.detail_key) for e in result.raised) == sorted([(below.pk, "L3"), (first.pk, "L1")])
+    assert list(result.errors) == ["G-BROKEN"] and not broken.events.exists()
