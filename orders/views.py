@@ -16,6 +16,7 @@ from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from erp.kernel.errors import DomainError, NotFoundOrForbidden
@@ -142,16 +143,16 @@ def _transition(service, success: str):
                 text += " " + " ".join(str(m) for msgs in exc.fields.values() for m in msgs)
             messages.error(request, text)
         else:
-            messages.success(request, success % {"number": order.number})
+            messages.success(request, str(success) % {"number": order.number})
         return redirect("orders:order_detail", pk=pk)
 
     return view
 
 
-order_submit = _transition(services.order_submit, _("Order %(number)s submitted for approval."))
-order_approve = _transition(services.order_approve, _("Order %(number)s approved."))
-order_cancel = _transition(services.order_cancel, _("Order %(number)s cancelled."))
-order_close = _transition(services.order_close, _("Order %(number)s closed."))
+order_submit = _transition(services.order_submit, gettext_lazy("Order %(number)s submitted for approval."))
+order_approve = _transition(services.order_approve, gettext_lazy("Order %(number)s approved."))
+order_cancel = _transition(services.order_cancel, gettext_lazy("Order %(number)s cancelled."))
+order_close = _transition(services.order_close, gettext_lazy("Order %(number)s closed."))
 
 
 # --- entry (create / edit) ------------------------------------------------------------------------
