@@ -152,6 +152,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "exceptions_center.exception_events_review_digest",
         "schedule": crontab(hour=8, minute=0),
     },
+    # Traceability: expired stock on hand and overdue shipments.
+    "traceability-stock-scan": {"task": "traceability.stock_scan", "schedule": crontab(hour=6, minute=30)},
 }
 
 # --- Auth -------------------------------------------------------------------------------------
@@ -256,6 +258,7 @@ SPECTACULAR_SETTINGS = {
         "HandlingTaskStatusEnum": "exceptions_center.models.TaskStatus",
         "ApprovalStepStatusEnum": "exceptions_center.models.StepStatus",
         "SalesOrderStatusEnum": "orders.models.OrderStatus",
+        "LotStatusEnum": "traceability.models.LotStatus",
     },
 }
 
@@ -273,13 +276,29 @@ LOGGING = {
 ERP = {
     "DEFAULT_CURRENCY": "CNY",
     "DEFAULT_VAT_RATE": "0.13",
+    # Scanners that cannot send ASCII 29 for FNC1 type one of these instead (traceability.barcodes).
+    "GS1_FNC1_PLACEHOLDERS": ["<GS>", "{GS}", "[GS]", "\\x1d", "^]"],
+    # Traceability (defaults in traceability/conf.py): near-expiry window, recall scope sync limits.
+    "TRACEABILITY": {"NEAR_EXPIRY_DAYS": 90, "RECALL_SYNC_MAX_LOTS": 50, "RECALL_SYNC_MAX_EDGES": 20000},
+    # Cold-chain monitoring (DOMAIN.md §5): longest gap between readings per probe, in minutes.
+    "COLD_CHAIN": {
+        "STORAGE_INTERVAL_MIN": 30,
+        "TRANSPORT_INTERVAL_MIN": 5,
+        "EXCURSION_INTERVAL_MIN": 2,
+        "GAP_TOLERANCE_PCT": 20,
+        "MIN_PROBES": 2,
+    },
 }
 
 # Rules engine: for each trigger event, the fact providers (dotted paths to objects with ``roots``,
 # ``build(*, source, facts, context)`` and ``samples()``; see exceptions_center/facts_registry.py), in
 # the order they run. Each app adds its own entries here.
 ERP_FACT_PROVIDERS: dict[str, list[str]] = {
-    "order.saved": ["orders.facts.ORDER_FACTS"],
+    "order.saved": ["orders.facts.ORDER_FACTS", "traceability.facts.ORDER_STOCK_FACTS"],
+    "shipment.updated": ["traceability.facts.SHIPMENT_FACTS"],
+    "temperature.logged": ["traceability.facts.TEMPERATURE_FACTS"],
+    "stock.scan": ["traceability.facts.STOCK_SCAN_FACTS"],
+    "lot.status_changed": ["traceability.facts.LOT_FACTS"],
 }
 
 # After an exception event opens or closes, the source's hold state is recomputed by the function
@@ -292,4 +311,5 @@ ERP_HOLD_REFRESHERS: dict[str, str] = {
 # Seeding steps, run in this order; each app appends ``"<app>.demo.seed"`` (see seed_demo's docstring).
 DEMO_SEED_STEPS = [
     "masterdata.demo.seed",
+    "traceability.demo.seed",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 
-@shared_task(acks_late=True)
+@shared_task(name="traceability.recall_scope_job_run", acks_late=True)
 def recall_scope_job_run_task(job_id: int) -> None:
     """Compute a large recall scope in the background (``services.recall_scope_job_run``)."""
     from traceability.services import recall_scope_job_run
@@ -13,9 +13,9 @@ def recall_scope_job_run_task(job_id: int) -> None:
     recall_scope_job_run(job_id=job_id)
 
 
-@shared_task(acks_late=True)
-def stock_expiry_scan_task() -> None:
-    """Periodic scan for expired stock on hand (``services.stock_expiry_scan``)."""
-    from traceability.services import stock_expiry_scan
+@shared_task(name="traceability.stock_scan", acks_late=True)
+def stock_scan_task() -> None:
+    """Periodic scan: expired stock on hand per warehouse and overdue shipments (``services.stock_scan``)."""
+    from traceability.services import stock_scan
 
-    stock_expiry_scan()
+    stock_scan()

@@ -18,10 +18,11 @@ from traceability.services.recall import recall_scope_job_create, recall_scope_j
 from traceability.services.receiving import (
     receipt_complete,
     receipt_create,
+    receipt_create_with_scans,
     receipt_scan,
     receipt_scans_receive,
 )
-from traceability.services.scans import stock_expiry_scan
+from traceability.services.scans import shipments_overdue_scan, stock_expiry_scan, stock_scan
 from traceability.services.shipments import shipment_create, shipment_dispatch, shipment_event_record, shipment_sign
 
 __all__ = [
@@ -40,13 +41,16 @@ __all__ = [
     "recall_scope_request",
     "receipt_complete",
     "receipt_create",
+    "receipt_create_with_scans",
     "receipt_scan",
     "receipt_scans_receive",
     "shipment_create",
     "shipment_dispatch",
     "shipment_event_record",
     "shipment_sign",
+    "shipments_overdue_scan",
     "stock_expiry_scan",
     "stock_moves_post",
+    "stock_scan",
     "temperature_readings_record",
 ]

@@ -201,7 +201,9 @@ def order_allocate(*, order: SalesOrder, user, reason: str = "") -> AllocationRe
     if not result.shortages and order.status != OrderStatus.ALLOCATED:
         from orders.services import order_status_set
 
-        order_status_set(order=order, status=OrderStatus.ALLOCATED, user=user, reason=reason or "allocated")
+        result.order = order_status_set(
+            order=order, status=OrderStatus.ALLOCATED, user=user, reason=reason or "allocated"
+        )
     return result
 
 

@@ -488,3 +488,17 @@ def _scans_write(receipt: Receipt, user, accepted: list[ScanOutcome]) -> None:
             for lot_id, (quantity, product_id, first_line) in per_lot.items()
         ]
     )
+
+
+@transaction.atomic
+def receipt_create_with_scans(
+    *, user, supplier: Party, warehouse: Warehouse, scans: list | None = None, inspection: dict | None = None, **header
+) -> Receipt:
+    """Open a receipt and receive all its scans in one transaction (the API's one-request receipt);
+    any refused scan refuses the whole receipt (``scans_refused``) and nothing is written."""
+    receipt = receipt_create(user=user, supplier=supplier, warehouse=warehouse, **header)
+    defaults = {k: v for k, v in (inspection or {}).items() if k in INSPECTION_FIELDS}
+    if scans:
+        items = [{**defaults, "raw": s} if isinstance(s, str) else {**defaults, **s} for s in scans]
+        receipt_scans_receive(receipt=receipt, user=user, scans=items)
+    return receipt
