@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
@@ -109,6 +110,21 @@ def _assign_candidates(event):
     )
 
 
+# The page of each kind of source object, when the model has no get_absolute_url.
+SOURCE_PAGES = {"orders.salesorder": "orders:order_detail"}
+
+
+def _source_url(event) -> str:
+    label = f"{event.source_type.app_label}.{event.source_type.model}"
+    try:
+        return reverse(
+            SOURCE_PAGES.get(label, f"{event.source_type.app_label}:{event.source_type.model}_detail"),
+            kwargs={"pk": event.source_id},
+        )
+    except NoReverseMatch:
+        return ""
+
+
 def _detail_context(request, event, bound: dict | None = None) -> dict:
     """Everything the event page shows; ``bound`` replaces a blank form by the one that failed."""
     user = request.user
@@ -133,10 +149,7 @@ def _detail_context(request, event, bound: dict | None = None) -> dict:
         }
         for step in event.steps.all()
     ]
-    source_url = ""
-    source = event.source
-    if source is not None and hasattr(source, "get_absolute_url"):
-        source_url = source.get_absolute_url()
+    source_url = _source_url(event)
     signature_entries = [e for e in event.log.all() if e.data.get("signature_id")]
     return {
         "event": event,
