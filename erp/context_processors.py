@@ -11,6 +11,8 @@ NAVIGATION = [
     (_("Products"), "masterdata:product_list", "masterdata.view_product"),
     (_("Warehouses"), "masterdata:warehouse_list", "masterdata.view_warehouse"),
     (_("Exceptions"), "exceptions_center:queue", "exceptions_center.view_exceptionevent"),
+    (_("Receiving"), "traceability:receipt_list", "traceability.view_receipt"),
+    (_("Lots"), "traceability:lot_list", "traceability.view_lot"),
     (_("Audit history"), "audit:history_report", "erp.view_history_report"),
 ]
 
