@@ -44,14 +44,16 @@ def _drop_dead_pids(pgdata: Path) -> list[int]:
     pid_file = pgdata / ".handle_pids.json"
     if not pid_file.exists():
         return []
+    text = ""
     try:
-        pids = json.loads(pid_file.read_text() or "[]")
+        text = pid_file.read_text()
+        pids = json.loads(text or "[]")
         if not isinstance(pids, list):
             pids = []
     except (OSError, ValueError):
         pids = []
     alive = [pid for pid in pids if _pid_alive(pid)]
-    if alive != pids:
+    if text != json.dumps(alive):  # also repairs an empty file, which the library cannot read
         pid_file.write_text(json.dumps(alive))
     return alive
 
