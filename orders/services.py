@@ -581,7 +581,10 @@ def order_approve(*, order: SalesOrder, user, reason: str = "") -> SalesOrder:
     order.approved_at = timezone.now()
     _with_history(order, user=user, reason=reason or "approved")
     order.save()
-    return order
+    # Approval reserves stock at once (traceability, FEFO); what cannot be reserved stays a shortage.
+    from traceability.services import order_allocate_on_approval
+
+    return order_allocate_on_approval(order=order, user=user).order
 
 
 @transaction.atomic

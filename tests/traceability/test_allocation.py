@@ -166,3 +166,23 @@ def test_stock_moves_are_append_only():
         move.save()
     with pytest.raises(AppendOnlyError):
         move.delete()
+
+
+def test_order_approve_allocates_at_once(make_user, manager_user):
+    # given a submitted order entered through the order services, with stock released in its warehouse
+    from orders import services as order_services
+    from tests.orders.factories import customer_for
+
+    rep = make_user("sales")
+    wh, prod = warehouse(), product()
+    lot = released_stock(product=prod, warehouse=wh, quantity=10, expiry=in_days(300))
+    order = order_services.order_create(
+        user=rep, customer=customer_for(rep), warehouse=wh, lines=[{"product": prod, "quantity": 4}]
+    )
+    order_services.order_submit(order=order, user=rep)
+    # when a sales manager approves it
+    order = order_services.order_approve(order=order, user=manager_user)
+    # then the stock is reserved FEFO and the order is allocated
+    assert order.status == OrderStatus.ALLOCATED
+    assert Allocation.objects.get(order_line__order=order).lot == lot
+    assert StockBalance.objects.get(lot=lot).reserved == 4

@@ -28,7 +28,7 @@ def test_scan_page_good_and_bad_scans(browser, warehouse_user):
     # then a green line, a red line with its reason, and nothing created for the bad one
     assert 'class="ok"' in good.content.decode() and "P1" in good.content.decode()
     body = bad.content.decode()
-    assert 'class="bad"' in body and "Expired" in body or "过期" in body
+    assert ('class="bad"' in body and "Expired" in body) or "过期" in body
     assert ReceiptLine.objects.count() == 1 and not Lot.objects.filter(lot_number="P2").exists()
     page = browser.get(reverse("traceability:receipt_detail", args=[receipt.pk]))
     assert page.status_code == 200 and "autofocus" in page.content.decode()

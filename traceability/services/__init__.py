@@ -10,7 +10,12 @@
 - ``scans``: periodic stock scans (expired stock on hand)
 """
 
-from traceability.services.allocation import AllocationResult, order_allocate, order_deallocate
+from traceability.services.allocation import (
+    AllocationResult,
+    order_allocate,
+    order_allocate_on_approval,
+    order_deallocate,
+)
 from traceability.services.coldchain import excursion_acknowledge, excursions_detect, temperature_readings_record
 from traceability.services.ledger import MoveSpec, balances_lock, stock_moves_post
 from traceability.services.lots import lot_release, lot_status_set, lots_hold
@@ -35,6 +40,7 @@ __all__ = [
     "lot_status_set",
     "lots_hold",
     "order_allocate",
+    "order_allocate_on_approval",
     "order_deallocate",
     "recall_scope_job_create",
     "recall_scope_job_run",

@@ -74,6 +74,17 @@ def order_allocate(*, order: SalesOrder, user, reason: str = "") -> AllocationRe
     line is fully reserved the order becomes ALLOCATED (``orders.services.order_status_set``).
     """
     require_perm(user, "traceability.add_allocation", _("You may not allocate stock."))
+    return _order_allocate(order=order, user=user, reason=reason)
+
+
+@transaction.atomic
+def order_allocate_on_approval(*, order: SalesOrder, user) -> AllocationResult:
+    """Reserve stock as part of approving an order (called by ``orders.services.order_approve`` inside
+    its transaction): the approver's right to approve covers the reservation; shortages stay open."""
+    return _order_allocate(order=order, user=user, reason="allocated on approval")
+
+
+def _order_allocate(*, order: SalesOrder, user, reason: str) -> AllocationResult:
     order = (
         SalesOrder.objects.select_for_update(of=("self",))
         .select_related("customer", "ship_to", "warehouse")
