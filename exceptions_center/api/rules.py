@@ -133,7 +133,11 @@ class RuleViewSet(BaseViewSet):
         self._call(rule_services.rule_validate, rule=rule)
         return Response({"valid": True})
 
-    @extend_schema(request=RuleInputSerializer, responses={200: RuleValidationResultSerializer, 400: ErrorSerializer})
+    @extend_schema(
+        operation_id="exceptions_rules_validate_draft",
+        request=RuleInputSerializer,
+        responses={200: RuleValidationResultSerializer, 400: ErrorSerializer},
+    )
     @action(detail=False, methods=["post"], url_path="validate")
     def validate_draft(self, request):
         """Check a draft rule without saving it: 200 ``{"valid": true}`` or 400 with field errors."""
@@ -141,7 +145,11 @@ class RuleViewSet(BaseViewSet):
         serializer.is_valid(raise_exception=True)
         return self._validate(self._draft(serializer.validated_data))
 
-    @extend_schema(request=RuleInputSerializer, responses={200: RuleValidationResultSerializer, 400: ErrorSerializer})
+    @extend_schema(
+        operation_id="exceptions_rules_validate_changes",
+        request=RuleInputSerializer,
+        responses={200: RuleValidationResultSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
     @action(detail=True, methods=["post"], url_path="validate")
     def validate_changes(self, request, pk=None):
         """Check a saved rule with the given fields changed, without saving."""
@@ -150,7 +158,10 @@ class RuleViewSet(BaseViewSet):
         serializer.is_valid(raise_exception=True)
         return self._validate(self._draft(serializer.validated_data, instance))
 
-    @extend_schema(request=RuleDryRunSerializer, responses={200: RuleDryRunResultSerializer, 400: ErrorSerializer})
+    @extend_schema(
+        request=RuleDryRunSerializer,
+        responses={200: RuleDryRunResultSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
     @action(detail=True, methods=["post"], url_path="dry-run")
     def dry_run(self, request, pk=None):
         """What the saved rule would raise on one order now (by id or number). Writes nothing."""
