@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from erp.kernel.errors import DomainError
@@ -37,7 +38,7 @@ from exceptions_center.models import (
 )
 from exceptions_center.services.sources import source_hold_refresh
 
-AUTO_RESOLVE_REASON = "The rule's condition is no longer true."
+AUTO_RESOLVE_REASON = gettext_noop("The rule's condition is no longer true.")
 
 
 @dataclass

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from django.utils import translation
 
 from erp.kernel.numbering import next_number
 from exceptions_center import engine
@@ -178,7 +179,8 @@ def engine_facts(settings, db):
     settings.ERP_FACT_PROVIDERS = PROVIDERS
     Rule.objects.all().delete()
     engine.cache_clear()
-    yield
+    with translation.override("en"):  # the tests read the English messages
+        yield
     engine.cache_clear()
 
 

@@ -17,6 +17,7 @@ def officer(make_user, client):
     """A compliance officer with admin-site access (staff), logged in."""
     user = make_user("compliance", is_staff=True)
     client.force_login(user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return user
 
 
@@ -215,9 +216,15 @@ def _api_body(**overrides) -> dict:
     return body
 
 
+def _api(api_client_for, user):
+    client = api_client_for(user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 def test_api_creates_lists_and_updates_rules(make_user, api_client_for, django_assert_max_num_queries):
     # given
-    client = api_client_for(make_user("compliance"))
+    client = _api(api_client_for, make_user("compliance"))
     # when
     created = client.post("/api/v1/exceptions/rules/", _api_body(), format="json")
     # then
@@ -233,7 +240,7 @@ def test_api_creates_lists_and_updates_rules(make_user, api_client_for, django_a
 
 
 def test_api_refuses_an_invalid_rule_in_the_one_error_shape(make_user, api_client_for):
-    client = api_client_for(make_user("compliance"))
+    client = _api(api_client_for, make_user("compliance"))
     response = client.post("/api/v1/exceptions/rules/", _api_body(condition="order.gross_fen > foo.bar"), format="json")
     assert response.status_code == 400
     body = response.json()
@@ -243,7 +250,7 @@ def test_api_refuses_an_invalid_rule_in_the_one_error_shape(make_user, api_clien
 
 
 def test_api_validate_draft_and_changes(make_user, api_client_for):
-    client = api_client_for(make_user("compliance"))
+    client = _api(api_client_for, make_user("compliance"))
     ok = client.post("/api/v1/exceptions/rules/validate/", _api_body(), format="json")
     bad = client.post("/api/v1/exceptions/rules/validate/", _api_body(condition="order.gross_fen >"), format="json")
     assert ok.status_code == 200 and ok.json() == {"valid": True}
@@ -257,7 +264,7 @@ def test_api_validate_draft_and_changes(make_user, api_client_for):
 
 
 def test_api_dry_run_by_order_number_or_id_writes_nothing(make_user, api_client_for):
-    client = api_client_for(make_user("compliance"))
+    client = _api(api_client_for, make_user("compliance"))
     rule = rule_saved(code="API-D", condition="order.gross_fen > 0")
     order = make_order(lines=1)
     before = _written()
