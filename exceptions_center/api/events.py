@@ -256,33 +256,33 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
         summary="Look an event up by its number.",
     )
     @action(detail=False, methods=["get"], url_path=r"code/(?P<code>[^/]+)")
-    def by_code(self, request, code: str):
+    def by_code(self, request, code: str, **kwargs):
         event = get_object_or_404(self._detail_queryset(), number=code)
         return Response(ExceptionEventDetailSerializer(event, context=self.get_serializer_context()).data)
 
     @_action_schema(None, "Take the event (assign it to yourself).")
     @action(detail=True, methods=["post"])
-    def take(self, request, pk=None):
+    def take(self, request, pk=None, **kwargs):
         handling.exception_event_take(event=self._event(), user=request.user)
         return self._detail(pk)
 
     @_action_schema(AssignInputSerializer, "Assign the event to a member of its departments.")
     @action(detail=True, methods=["post"])
-    def assign(self, request, pk=None):
+    def assign(self, request, pk=None, **kwargs):
         data = self._input(AssignInputSerializer)
         handling.exception_event_assign(event=self._event(), user=request.user, assignee=data["assignee"])
         return self._detail(pk)
 
     @_action_schema(CommentInputSerializer, "Comment on the event.")
     @action(detail=True, methods=["post"])
-    def comment(self, request, pk=None):
+    def comment(self, request, pk=None, **kwargs):
         data = self._input(CommentInputSerializer)
         handling.exception_event_comment(event=self._event(), user=request.user, comment=data["comment"])
         return self._detail(pk)
 
     @_action_schema(AttachInputSerializer, "Attach evidence (multipart file upload).")
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
-    def attach(self, request, pk=None):
+    def attach(self, request, pk=None, **kwargs):
         data = self._input(AttachInputSerializer)
         handling.exception_event_attach(
             event=self._event(), user=request.user, attachment=data["attachment"], comment=data["comment"]
@@ -291,7 +291,7 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
 
     @_action_schema(ReasonInputSerializer, "Resolve the event with a reason (releases the hold).")
     @action(detail=True, methods=["post"])
-    def resolve(self, request, pk=None):
+    def resolve(self, request, pk=None, **kwargs):
         data = self._input(ReasonInputSerializer)
         handling.exception_event_resolve(event=self._event(), user=request.user, reason=data["reason"])
         return self._detail(pk)
@@ -301,7 +301,7 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
         "Waive the event; compliance and quality events need your password and a meaning (e-signature).",
     )
     @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser])
-    def waive(self, request, pk=None):
+    def waive(self, request, pk=None, **kwargs):
         data = self._input(WaiveInputSerializer)
         handling.exception_event_waive(
             event=self._event(),
@@ -315,14 +315,14 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
 
     @_action_schema(ReasonInputSerializer, "Reopen a closed or rejected event (routed again).")
     @action(detail=True, methods=["post"])
-    def reopen(self, request, pk=None):
+    def reopen(self, request, pk=None, **kwargs):
         data = self._input(ReasonInputSerializer)
         handling.exception_event_reopen(event=self._event(), user=request.user, reason=data["reason"])
         return self._detail(pk)
 
     @_action_schema(OptionalCommentInputSerializer, "Mark your department's task done.", [TASK_ID])
     @action(detail=True, methods=["post"], url_path=r"tasks/(?P<task_id>\d+)/complete")
-    def complete_task(self, request, pk=None, task_id=None):
+    def complete_task(self, request, pk=None, task_id=None, **kwargs):
         data = self._input(OptionalCommentInputSerializer)
         task = get_object_or_404(HandlingTask, pk=task_id, event=self._event())
         handling.handling_task_complete(task=task, user=request.user, comment=data["comment"])
@@ -330,7 +330,7 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
 
     @_action_schema(OptionalCommentInputSerializer, "Approve the pending approval step.", [STEP_ID])
     @action(detail=True, methods=["post"], url_path=r"steps/(?P<step_id>\d+)/approve")
-    def approve_step(self, request, pk=None, step_id=None):
+    def approve_step(self, request, pk=None, step_id=None, **kwargs):
         data = self._input(OptionalCommentInputSerializer)
         step = get_object_or_404(ApprovalStep, pk=step_id, event=self._event())
         handling.approval_step_approve(step=step, user=request.user, comment=data["comment"])
@@ -338,7 +338,7 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
 
     @_action_schema(ReasonInputSerializer, "Reject the pending approval step (ends the chain).", [STEP_ID])
     @action(detail=True, methods=["post"], url_path=r"steps/(?P<step_id>\d+)/reject")
-    def reject_step(self, request, pk=None, step_id=None):
+    def reject_step(self, request, pk=None, step_id=None, **kwargs):
         data = self._input(ReasonInputSerializer)
         step = get_object_or_404(ApprovalStep, pk=step_id, event=self._event())
         handling.approval_step_reject(step=step, user=request.user, reason=data["reason"])
@@ -359,7 +359,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(request=MarkReadInputSerializer, responses={200: MarkReadOutputSerializer, 400: ErrorSerializer})
     @action(detail=False, methods=["post"], url_path="mark-read")
-    def mark_read(self, request):
+    def mark_read(self, request, **kwargs):
         serializer = MarkReadInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         marked = notifications.notifications_mark_read(
