@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, field
+from functools import lru_cache
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from django.conf import settings
@@ -119,6 +120,29 @@ def scan_parse(raw: str) -> ParsedScan:
 
 
 def _parse_gs1(result: ParsedScan, text: str) -> ParsedScan:
+    """GS1 element string. A trailing ``<GS>21<serial>`` is split off and the rest parsed once per
+    distinct head (a 10,000-serial receipt of one lot parses its head once): AI 21 last after FNC1
+    is unambiguous, and the serial gets the same checks biip applies (set 82, at most 20)."""
+    head, sep, tail = text.rpartition(GS + "21")
+    if sep and head and tail and GS not in tail and "21" not in _head_template(head).raw_ai:
+        base = _head_template(head)
+        if not base.ok:
+            return replace(base, raw=result.raw, symbology=result.symbology, raw_ai=dict(base.raw_ai), warnings=[])
+        if len(tail) > 20 or not CHARSET_82.match(tail):
+            return result.fail("charset", _("The serial must be at most 20 characters of GS1 set 82."))
+        return replace(
+            base, raw=result.raw, symbology=result.symbology, serial=tail, raw_ai={**base.raw_ai, "21": tail},
+            warnings=[], suggested_split=None,
+        )
+    return _parse_gs1_full(result, text)
+
+
+@lru_cache(maxsize=256)
+def _head_template(head: str) -> ParsedScan:
+    return _parse_gs1_full(ParsedScan(raw=head), head)
+
+
+def _parse_gs1_full(result: ParsedScan, text: str) -> ParsedScan:
     from biip import ParseConfig, parse
 
     result.issuer = "gs1"

@@ -136,7 +136,7 @@ def trace_backward(*, lot: Lot | None = None, serial: SerialUnit | None = None) 
                 "supplier": line.supplier_name,
                 "supplier_address": line.supplier_address,
                 "supplier_contact": line.supplier_contact,
-                "quantity": quantity_by_receipt.get(line.receipt_id, line.quantity),
+                "quantity": 1 if serial is not None else quantity_by_receipt.get(line.receipt_id, line.quantity),
                 "inspection": {
                     "name": line.product_name,
                     "model_spec": line.model_spec,
@@ -146,12 +146,12 @@ def trace_backward(*, lot: Lot | None = None, serial: SerialUnit | None = None) 
                     "manufacturer": line.manufacturer_name,
                     "manufacturer_licence": line.manufacturer_licence,
                     "lot_number": line.lot_number,
-                    "serial": line.serial,
+                    "serial": serial.serial if serial is not None else line.serial,
                     "production_date": line.production_date,
                     "expiry_date": line.expiry_date,
                     "purchase_date": line.purchase_date,
                     "issuer": line.issuer,
-                    "raw_scan": line.raw_scan,
+                    "raw_scan": serial.udi_raw if serial is not None and serial.udi_raw else line.raw_scan,
                     "raw_ai": line.raw_ai,
                 },
             }

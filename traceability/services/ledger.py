@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -58,7 +58,7 @@ def stock_moves_post(
     user,
     reason: str = "",
     locked: dict | None = None,
-) -> list[StockMove]:
+) -> int:
     """Append ``moves`` to the ledger and apply them to the balances in the same transaction.
 
     Balances are locked (or reuse ``locked`` from the caller); a posting that would make on-hand or
@@ -68,7 +68,7 @@ def stock_moves_post(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("stock_moves_post must run inside transaction.atomic()")
     if not moves:
-        return []
+        return 0
     deltas: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
     for move in moves:
         key = (move.warehouse_id, move.product_id, move.lot_id)
@@ -99,24 +99,28 @@ def stock_moves_post(
         balance.updated_at = now
     StockBalance.objects.bulk_update(changed, ["on_hand", "reserved", "updated_at"])
     user_id = getattr(user, "pk", None) if user is not None and user.is_authenticated else None
-    return StockMove.objects.bulk_create(
+    _moves_copy(
         [
-            StockMove(
-                kind=m.kind,
-                product_id=m.product_id,
-                lot_id=m.lot_id,
-                serial_id=m.serial_id,
-                warehouse_id=m.warehouse_id,
-                on_hand_delta=m.on_hand_delta,
-                reserved_delta=m.reserved_delta,
-                document_type=document_type,
-                document_id=document_id,
-                document_ref=document_ref,
-                user_id=user_id,
-                reason=reason[:200],
-                created_at=now,
-            )
+            (m.kind, m.product_id, m.lot_id, m.serial_id, m.warehouse_id, m.on_hand_delta, m.reserved_delta,
+             document_type, document_id, document_ref, user_id, reason[:200], now)
             for m in moves
-        ],
-        batch_size=5000,
+        ]
     )
+    return len(moves)
+
+
+MOVE_COLUMNS = (
+    "kind", "product_id", "lot_id", "serial_id", "warehouse_id", "on_hand_delta", "reserved_delta",
+    "document_type", "document_id", "document_ref", "user_id", "reason", "created_at",
+)
+
+
+def _moves_copy(rows: list[tuple]) -> None:
+    """Append ledger rows with PostgreSQL COPY: a 10,000-serial receipt posts 10,000 moves in one
+    round trip, without building model instances (moves have no history: the ledger is the history)."""
+    table = StockMove._meta.db_table
+    with connection.cursor() as cursor:
+        raw = cursor.cursor
+        with raw.copy(f"COPY {table} ({', '.join(MOVE_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)

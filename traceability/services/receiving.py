@@ -395,13 +395,23 @@ def _scans_write(receipt: Receipt, user, accepted: list[ScanOutcome]) -> None:
             o.extra["lot"] = new_lots[(o.product.pk, o.extra["lot_number"])]
 
     start = (ReceiptLine.objects.filter(receipt=receipt).aggregate(n=Max("line_no"))["n"] or 0) + 1
-    lines = []
-    for offset, o in enumerate(accepted):
+    # One inspection line per scan, except serialised units of one lot scanned together: they share one
+    # line (same record fields, quantity = units); each unit keeps its own raw scan on its SerialUnit.
+    lines: list[ReceiptLine] = []
+    grouped: dict[tuple[int, str, str], ReceiptLine] = {}
+    for o in accepted:
         p, product = o.parsed, o.product
+        serialised = product.tracking in (Tracking.SERIAL, Tracking.BOTH)
+        key = (product.pk, o.extra["lot_number"], o.extra.get("registration_number", ""))
+        if serialised and key in grouped:
+            o.line = grouped[key]
+            o.line.quantity += o.quantity
+            o.line.serial = ""
+            continue
         registrant = product.registrant
         o.line = ReceiptLine(
             receipt=receipt,
-            line_no=start + offset,
+            line_no=start + len(lines),
             product=product,
             lot=o.extra["lot"],
             serial=p.serial,
@@ -427,6 +437,8 @@ def _scans_write(receipt: Receipt, user, accepted: list[ScanOutcome]) -> None:
             created_at=now,
         )
         lines.append(o.line)
+        if serialised:
+            grouped[key] = o.line
     reason = f"received {receipt.number}"
     bulk_create_with_history(
         lines, ReceiptLine, batch_size=2000, default_user=history_user, default_change_reason=reason
