@@ -8,6 +8,62 @@ from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 PASSWORD = "correct-horse-battery-9"
+OUR_APPS = {
+    "erp",
+    "masterdata",
+    "orders",
+    "exceptions_center",
+    "traceability",
+    "quality",
+    "compliance",
+    "channels_mgmt",
+    "finance",
+}
+
+
+def reference_data_reload() -> None:
+    """Replay our data migrations (regions, departments, rule catalogues…), in migration order.
+
+    A transactional test (``transaction=True``, ``live_server``) ends with a flush that empties every
+    table, including rows that data migrations loaded; later tests need them back. Every loader is
+    idempotent (get_or_create / update_or_create), so replaying is safe.
+    """
+    from django.apps import apps
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+    from django.db.migrations.operations.special import RunPython
+
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    plan: list[tuple[str, str]] = []
+    for leaf in loader.graph.leaf_nodes():
+        for node in loader.graph.forwards_plan(leaf):
+            if node not in plan:
+                plan.append(node)
+    with connection.schema_editor(atomic=True) as schema_editor:
+        for app_label, name in plan:
+            if app_label not in OUR_APPS:
+                continue
+            for operation in loader.graph.nodes[(app_label, name)].operations:
+                if isinstance(operation, RunPython):
+                    operation.code(apps, schema_editor)
+
+
+def _flushes_database(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield
+    # With no next test the session teardown has already dropped the test database.
+    if nextitem is not None and _flushes_database(item):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            reference_data_reload()
 
 
 @pytest.fixture(autouse=True)
