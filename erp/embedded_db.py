@@ -18,7 +18,8 @@ import os
 import warnings
 from pathlib import Path
 
-DATABASE_NAME = "erp"
+# ``bench/run_all.py`` uses a database of its own on the same embedded server.
+DATABASE_NAME = os.environ.get("ERP_EMBEDDED_DB_NAME", "erp")
 
 
 def _import_library():
