@@ -36,7 +36,7 @@ ALL_APPS = [
 ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
     "sales": {
         "masterdata.party": ["view", "add", "change"],
-        "masterdata.product": ["view"],
+        "masterdata.product": ["view", "add", "change"],  # sales keep the catalogue they sell from
         "masterdata.warehouse": ["view"],
         "masterdata.region": ["view"],
         "orders.*": ["view", "add", "change"],

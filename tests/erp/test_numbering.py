@@ -38,7 +38,7 @@ def test_next_number_rolled_back_with_its_transaction_leaves_no_gap():
     assert number == "RB-2026-000002"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_next_number_outside_a_transaction_is_refused():
     # when / then: a number taken in autocommit mode could not be rolled back with its document
     with pytest.raises(RuntimeError):
@@ -57,7 +57,7 @@ def test_next_number_width_and_current_year_default():
     assert number == f"QC-{timezone.localdate().year}-0001"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_next_number_under_concurrency_has_no_gaps_or_duplicates():
     # given 8 threads, each with its own database connection, taking 25 numbers in 25 transactions
     threads, per_thread = 8, 25

@@ -523,7 +523,7 @@ def test_an_overlong_idempotency_key_is_refused(api):
     assert not Party.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_with_the_same_idempotency_key_create_one_party(make_user):
     # given eight clients sending the same request at the same moment, each on its own DB connection
     from rest_framework.authtoken.models import Token

@@ -12,7 +12,7 @@ from traceability.services import MoveSpec, order_allocate, stock_moves_post
 
 from .factories import approved_order, customer, in_days, product, released_stock, warehouse
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _run_in_threads(func, args_list):
