@@ -48,3 +48,18 @@ def celery_worker_redis(django_db_setup, django_db_blocker):
     app._pool = None
     app.amqp._producer_pool = None
     pools.reset()
+
+
+@pytest.fixture
+def departments(transactional_db):
+    """The seeded departments again: a transactional test starts from a flushed database, where only
+    the role groups come back (post_migrate), not the data migration's departments."""
+    from importlib import import_module
+
+    from django.contrib.auth.models import Group
+
+    from exceptions_center.models import Department
+
+    for code, zh, en, group_name in import_module("exceptions_center.migrations.0002_departments").DEPARTMENTS:
+        group, _created = Group.objects.get_or_create(name=group_name)
+        Department.objects.update_or_create(code=code, defaults={"name_zh": zh, "name_en": en, "group": group})

@@ -14,7 +14,7 @@ from exceptions_center.models import Channel, DispatchState, ExceptionEvent, Han
 from exceptions_center.services import handling, notifications
 from tests.exceptions_center.factories import event_for, rule_with_route
 
-pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def _wait_for(predicate, timeout: float = 15.0):
@@ -31,7 +31,7 @@ def _all_delivered(event) -> bool:
     return rows.exists() and not rows.exclude(dispatch_state=DispatchState.DONE).exists()
 
 
-def test_high_event_fans_out_through_a_real_worker(celery_worker_redis, make_user):
+def test_high_event_fans_out_through_a_real_worker(celery_worker_redis, departments, make_user):
     # given members of the three departments on a high rule's route
     compliance, quality, warehouse = make_user("compliance"), make_user("quality"), make_user("warehouse")
     rule = rule_with_route("compliance", "quality", "warehouse", category="compliance", severity="high")
@@ -52,7 +52,7 @@ def test_high_event_fans_out_through_a_real_worker(celery_worker_redis, make_use
     assert ExceptionEvent.objects.get(pk=event.pk).dispatch_state == DispatchState.DONE
 
 
-def test_broker_outage_then_sweeper_delivers_exactly_once(celery_worker_redis, make_user):
+def test_broker_outage_then_sweeper_delivers_exactly_once(celery_worker_redis, departments, make_user):
     from kombu import pools
 
     from erp.celery import app
