@@ -210,7 +210,12 @@ def main() -> int:
     sys.path.insert(0, str(ROOT))
     where = env.get("DATABASE_URL", f"embedded PostgreSQL, database {BENCH_DB}")
     print(f"Benchmarks on {platform.node()} ({platform.processor() or platform.machine()}, {os.cpu_count()} CPUs)")
-    print(f"Database: {where}\n")
+    print(f"Database: {where}")
+    print(
+        "Load average at start: {:.1f} {:.1f} {:.1f} (figures are only comparable on a quiet machine)\n".format(
+            *os.getloadavg()
+        )
+    )
 
     print(f"== seed_demo --scale {args.scale}", flush=True)
     seed = seed_once(env, args.scale, args.reseed)

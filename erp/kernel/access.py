@@ -31,11 +31,38 @@ def restrict(queryset: QuerySet, user, action: str = "view") -> QuerySet:
         return queryset
     if not user.has_perm(_perm(model, action)):
         return queryset.none()
-    from guardian.shortcuts import get_objects_for_user
+    return _with_object_permission(queryset, user, f"{action}_{model._meta.model_name}")
 
-    return get_objects_for_user(
-        user, _perm(model, action), klass=queryset, accept_global_perms=False, with_superuser=False
-    )
+
+def _with_object_permission(queryset: QuerySet, user, codename: str) -> QuerySet:
+    """Rows the user holds ``codename`` on, directly or through a group.
+
+    For models with direct object-permission tables (``PartyUserObjectPermission``) this is one
+    ``pk IN (user rows UNION group rows)`` semi-join, which PostgreSQL runs from the small permission
+    index; guardian's own ``get_objects_for_user`` ORs two subqueries instead, which forces a scan of
+    the whole table (40 ms for the count alone at 100k parties, bench/README.md).
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.shortcuts import get_objects_for_user
+    from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
+
+    model = queryset.model
+    user_model, group_model = get_user_obj_perms_model(model), get_group_obj_perms_model(model)
+    if user_model.objects.is_generic() or group_model.objects.is_generic():
+        return get_objects_for_user(
+            user,
+            f"{model._meta.app_label}.{codename}",
+            klass=queryset,
+            accept_global_perms=False,
+            with_superuser=False,
+        )
+    permission = {
+        "permission__content_type": ContentType.objects.get_for_model(model),
+        "permission__codename": codename,
+    }
+    direct = user_model.objects.filter(user=user, **permission).values("content_object_id")
+    via_groups = group_model.objects.filter(group__user=user, **permission).values("content_object_id")
+    return queryset.filter(pk__in=direct.union(via_groups))
 
 
 def object_get_for(model_or_queryset, user, action: str = "view", **lookup) -> Model:

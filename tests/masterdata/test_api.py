@@ -167,8 +167,8 @@ def test_a_bad_token_gets_401_in_the_error_shape():
 
 
 def test_missing_model_permission_gets_403_and_saves_nothing(api_client_for, make_user):
-    # given a sales rep, who may not create products
-    client = api_client_for(make_user("sales"))
+    # given a warehouse user, who may read master data but not create products
+    client = api_client_for(make_user("warehouse"))
 
     # when
     response = client.post(PRODUCTS, product_payload(), format="json")
