@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "erp.settings")
 os.environ.setdefault("ERP_TESTING", "1")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -57,8 +57,14 @@ def _party(code: str, kind: str, name: str) -> Party:
     party, _ = Party.objects.get_or_create(
         code=code,
         defaults={
-            "name": name, "kind": kind, "region_code": "310101", "province": province, "address": "上海市黄浦区1号",
-            "contact_name": "王芳", "contact_phone": "021-1", "bed_count": None,
+            "name": name,
+            "kind": kind,
+            "region_code": "310101",
+            "province": province,
+            "address": "上海市黄浦区1号",
+            "contact_name": "王芳",
+            "contact_phone": "021-1",
+            "bed_count": None,
         },
     )
     return party
@@ -67,7 +73,9 @@ def _party(code: str, kind: str, name: str) -> Party:
 def _warehouse(code: str, cold: bool = True) -> Warehouse:
     wh = Warehouse.objects.filter(code=code).first()
     if wh is None:
-        wh = Warehouse(code=code, name=code, region_code="310115", address="上海市浦东新区张江路1号", is_cold_storage=cold)
+        wh = Warehouse(
+            code=code, name=code, region_code="310115", address="上海市浦东新区张江路1号", is_cold_storage=cold
+        )
         wh.save()
     return wh
 
@@ -77,8 +85,14 @@ def _product(seq: int, tracking=Tracking.LOT) -> Product:
     product, _ = Product.objects.get_or_create(
         sku=f"BENCH-{seq}",
         defaults={
-            "name_zh": f"基准产品{seq}", "udi_di": _gtin(seq), "device_class": 2, "catalogue_code": "14-02-01",
-            "tracking": tracking, "shelf_life_days": 1000, "list_price": Decimal("10"), "registrant": registrant,
+            "name_zh": f"基准产品{seq}",
+            "udi_di": _gtin(seq),
+            "device_class": 2,
+            "catalogue_code": "14-02-01",
+            "tracking": tracking,
+            "shelf_life_days": 1000,
+            "list_price": Decimal("10"),
+            "registrant": registrant,
         },
     )
     return product
@@ -98,7 +112,7 @@ def _user(role: str):
 
 def pct(values, p):
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 # --- 1. receive ------------------------------------------------------------------------------------
@@ -128,10 +142,17 @@ def bench_receive(runs: int = 3, units: int = 10_000) -> None:
         elapsed = time.perf_counter() - started
         assert response.status_code == 201, response.content[:500]
         assert SerialUnit.objects.filter(lot__lot_number=lot).count() == units
-        assert SerialUnit.history.filter(lot_id=SerialUnit.objects.filter(lot__lot_number=lot).values("lot_id")[:1]).count() == units
+        assert (
+            SerialUnit.history.filter(
+                lot_id=SerialUnit.objects.filter(lot__lot_number=lot).values("lot_id")[:1]
+            ).count()
+            == units
+        )
         times.append(elapsed)
         print(f"  receive run {run + 1}: {units} serialised units in one API request: {elapsed:.2f} s")
-    print(f"RECEIVE 10k serials/request: best {min(times):.2f} s, median {statistics.median(times):.2f} s (target ≤ 10 s)")
+    print(
+        f"RECEIVE 10k serials/request: best {min(times):.2f} s, median {statistics.median(times):.2f} s (target ≤ 10 s)"
+    )
 
 
 # --- 2. trace --------------------------------------------------------------------------------------
@@ -164,8 +185,16 @@ def _trace_data(orders: int, lines_per_order: int, target_orders: int):
     province = Region.objects.get(code="310000")
     customers = Party.objects.bulk_create(
         [
-            Party(code=f"BC{i:05d}", name=f"基准医院{i}", kind=PartyKind.HOSPITAL, region_code="310101",
-                  province=province, address="上海", contact_name="张", contact_phone="021")
+            Party(
+                code=f"BC{i:05d}",
+                name=f"基准医院{i}",
+                kind=PartyKind.HOSPITAL,
+                region_code="310101",
+                province=province,
+                address="上海",
+                contact_name="张",
+                contact_phone="021",
+            )
             for i in range(1000)
         ],
         ignore_conflicts=True,
@@ -174,71 +203,135 @@ def _trace_data(orders: int, lines_per_order: int, target_orders: int):
     expiry = timezone.localdate() + timedelta(days=600)
     target = Lot.objects.create(product=product, lot_number="TARGET", expiry_date=expiry, status=LotStatus.RELEASED)
     others = Lot.objects.bulk_create(
-        [Lot(product=product, lot_number=f"O{i:05d}", expiry_date=expiry, status=LotStatus.RELEASED) for i in range(4999)]
+        [
+            Lot(product=product, lot_number=f"O{i:05d}", expiry_date=expiry, status=LotStatus.RELEASED)
+            for i in range(4999)
+        ]
     )
     first_other = min(lot.pk for lot in others)
     # Template rows written by the ORM (every NOT NULL column filled the way the app fills it).
-    o0 = SalesOrder.objects.create(number="BSO-TEMPLATE", customer_id=first_customer, warehouse=warehouse,
-                                   status=OrderStatus.SHIPPED)
-    ol0 = SalesOrderLine(order=o0, line_no=1, product=product, quantity=1, unit_price=Decimal("10"), tax_rate=Decimal("0.13"))
+    o0 = SalesOrder.objects.create(
+        number="BSO-TEMPLATE", customer_id=first_customer, warehouse=warehouse, status=OrderStatus.SHIPPED
+    )
+    ol0 = SalesOrderLine(
+        order=o0, line_no=1, product=product, quantity=1, unit_price=Decimal("10"), tax_rate=Decimal("0.13")
+    )
     ol0.compute_amounts()
     ol0.save()
-    s0 = Shipment.objects.create(number="BSH-TEMPLATE", order=o0, warehouse=warehouse, customer_id=first_customer,
-                                 status="delivered", dispatched_at=timezone.now())
-    sl0 = ShipmentLine.objects.create(
-        shipment=s0, order_line=ol0, product=product, lot=target, quantity=1, product_name="x", unit_price=Decimal("10"),
-        amount=Decimal("10"), lot_number="TARGET", expiry_date=expiry, buyer_name="x", buyer_address="x", buyer_contact="x",
+    s0 = Shipment.objects.create(
+        number="BSH-TEMPLATE",
+        order=o0,
+        warehouse=warehouse,
+        customer_id=first_customer,
+        status="delivered",
+        dispatched_at=timezone.now(),
     )
-    e0 = TraceEdge.objects.create(kind="shipment", product=product, lot=target, party_id=first_customer, warehouse=warehouse,
-                                  quantity=1, shipment_line=sl0, shipment=s0, order=o0, document_ref="BSH-TEMPLATE",
-                                  occurred_at=timezone.now())
+    sl0 = ShipmentLine.objects.create(
+        shipment=s0,
+        order_line=ol0,
+        product=product,
+        lot=target,
+        quantity=1,
+        product_name="x",
+        unit_price=Decimal("10"),
+        amount=Decimal("10"),
+        lot_number="TARGET",
+        expiry_date=expiry,
+        buyer_name="x",
+        buyer_address="x",
+        buyer_contact="x",
+    )
+    e0 = TraceEdge.objects.create(
+        kind="shipment",
+        product=product,
+        lot=target,
+        party_id=first_customer,
+        warehouse=warehouse,
+        quantity=1,
+        shipment_line=sl0,
+        shipment=s0,
+        order=o0,
+        document_ref="BSH-TEMPLATE",
+        occurred_at=timezone.now(),
+    )
     step = orders // target_orders
     with connection.cursor() as cursor:
-        cursor.execute(_clone_sql(
-            "orders_salesorder",
-            {"number": "'BSO-' || g", "customer_id": f"{first_customer} + (g % 1000)", "created_at": "now() - (g % 365) * interval '1 day'"},
-            "orders_salesorder t CROSS JOIN generate_series(1, %d) g" % orders, f"WHERE t.id = {o0.pk}",
-        ))
+        cursor.execute(
+            _clone_sql(
+                "orders_salesorder",
+                {
+                    "number": "'BSO-' || g",
+                    "customer_id": f"{first_customer} + (g % 1000)",
+                    "created_at": "now() - (g % 365) * interval '1 day'",
+                },
+                f"orders_salesorder t CROSS JOIN generate_series(1, {orders}) g",
+                f"WHERE t.id = {o0.pk}",
+            )
+        )
         print(f"  orders: {time.perf_counter() - started:.0f} s")
-        cursor.execute(_clone_sql(
-            "orders_salesorderline",
-            {"order_id": "o.id", "line_no": "n"},
-            f"orders_salesorderline t CROSS JOIN orders_salesorder o CROSS JOIN generate_series(1, {lines_per_order}) n",
-            f"WHERE t.id = {ol0.pk} AND o.number LIKE 'BSO-%%' AND o.id <> {o0.pk}",
-        ))
+        cursor.execute(
+            _clone_sql(
+                "orders_salesorderline",
+                {"order_id": "o.id", "line_no": "n"},
+                "orders_salesorderline t CROSS JOIN orders_salesorder o "
+                f"CROSS JOIN generate_series(1, {lines_per_order}) n",
+                f"WHERE t.id = {ol0.pk} AND o.number LIKE 'BSO-%%' AND o.id <> {o0.pk}",
+            )
+        )
         print(f"  order lines: {time.perf_counter() - started:.0f} s")
-        cursor.execute(_clone_sql(
-            "traceability_shipment",
-            {"order_id": "o.id", "number": "'BSH-' || o.id", "customer_id": "o.customer_id",
-             "dispatched_at": "o.created_at", "created_at": "o.created_at"},
-            "traceability_shipment t CROSS JOIN orders_salesorder o",
-            f"WHERE t.id = {s0.pk} AND o.number LIKE 'BSO-%%' AND o.id <> {o0.pk}",
-        ))
+        cursor.execute(
+            _clone_sql(
+                "traceability_shipment",
+                {
+                    "order_id": "o.id",
+                    "number": "'BSH-' || o.id",
+                    "customer_id": "o.customer_id",
+                    "dispatched_at": "o.created_at",
+                    "created_at": "o.created_at",
+                },
+                "traceability_shipment t CROSS JOIN orders_salesorder o",
+                f"WHERE t.id = {s0.pk} AND o.number LIKE 'BSO-%%' AND o.id <> {o0.pk}",
+            )
+        )
         print(f"  shipments: {time.perf_counter() - started:.0f} s")
         # The first line of every ``step``-th order ships the target lot: 10,000 orders.
         lot_expr = (
             f"CASE WHEN ol.line_no = 1 AND (substr(o.number, 5)::int % {step}) = 0 THEN {target.pk} "
             f"ELSE {first_other} + (ol.id % 4999) END"
         )
-        cursor.execute(_clone_sql(
-            "traceability_shipmentline",
-            {"shipment_id": "s.id", "order_line_id": "ol.id", "lot_id": lot_expr, "quantity": "1 + (ol.id % 5)"},
-            "traceability_shipmentline t CROSS JOIN orders_salesorderline ol "
-            "JOIN orders_salesorder o ON o.id = ol.order_id JOIN traceability_shipment s ON s.order_id = o.id",
-            f"WHERE t.id = {sl0.pk} AND o.number LIKE 'BSO-%%' AND o.id <> {o0.pk}",
-        ))
+        cursor.execute(
+            _clone_sql(
+                "traceability_shipmentline",
+                {"shipment_id": "s.id", "order_line_id": "ol.id", "lot_id": lot_expr, "quantity": "1 + (ol.id % 5)"},
+                "traceability_shipmentline t CROSS JOIN orders_salesorderline ol "
+                "JOIN orders_salesorder o ON o.id = ol.order_id JOIN traceability_shipment s ON s.order_id = o.id",
+                f"WHERE t.id = {sl0.pk} AND o.number LIKE 'BSO-%%' AND o.id <> {o0.pk}",
+            )
+        )
         print(f"  shipment lines: {time.perf_counter() - started:.0f} s")
-        cursor.execute(_clone_sql(
-            "traceability_traceedge",
-            {"lot_id": "sl.lot_id", "party_id": "s.customer_id", "shipment_id": "s.id", "shipment_line_id": "sl.id",
-             "order_id": "s.order_id", "quantity": "sl.quantity", "document_ref": "s.number",
-             "occurred_at": "s.dispatched_at"},
-            "traceability_traceedge t CROSS JOIN traceability_shipmentline sl JOIN traceability_shipment s ON s.id = sl.shipment_id",
-            f"WHERE t.id = {e0.pk} AND s.number LIKE 'BSH-%%' AND s.id <> {s0.pk}",
-        ))
+        cursor.execute(
+            _clone_sql(
+                "traceability_traceedge",
+                {
+                    "lot_id": "sl.lot_id",
+                    "party_id": "s.customer_id",
+                    "shipment_id": "s.id",
+                    "shipment_line_id": "sl.id",
+                    "order_id": "s.order_id",
+                    "quantity": "sl.quantity",
+                    "document_ref": "s.number",
+                    "occurred_at": "s.dispatched_at",
+                },
+                "traceability_traceedge t CROSS JOIN traceability_shipmentline sl "
+                "JOIN traceability_shipment s ON s.id = sl.shipment_id",
+                f"WHERE t.id = {e0.pk} AND s.number LIKE 'BSH-%%' AND s.id <> {s0.pk}",
+            )
+        )
         print(f"  trace edges: {time.perf_counter() - started:.0f} s")
-        cursor.execute("ANALYZE orders_salesorder, orders_salesorderline, traceability_shipment, "
-                       "traceability_shipmentline, traceability_traceedge")
+        cursor.execute(
+            "ANALYZE orders_salesorder, orders_salesorderline, traceability_shipment, "
+            "traceability_shipmentline, traceability_traceedge"
+        )
     _ = customers
     return target
 
@@ -268,7 +361,10 @@ def bench_trace(orders: int, runs: int = 60) -> None:
     print(f"  trace backward: {(time.perf_counter() - started) * 1000:.1f} ms")
     started = time.perf_counter()
     scope = recall_scope(criteria={"lot_ids": [target.pk]})
-    print(f"  recall scope of the lot ({scope['customer_count']} customers): {(time.perf_counter() - started) * 1000:.0f} ms")
+    print(
+        f"  recall scope of the lot ({scope['customer_count']} customers): "
+        f"{(time.perf_counter() - started) * 1000:.0f} ms"
+    )
 
 
 # --- 3. allocate -----------------------------------------------------------------------------------
@@ -290,21 +386,39 @@ def bench_allocate(clients: int = 10, orders_per_client: int = 20, lines: int = 
     with transaction.atomic():
         for p in products:
             for k in range(3):
-                lot = Lot.objects.create(product=p, lot_number=f"A{RUN}-{k}", status=LotStatus.RELEASED,
-                                         expiry_date=timezone.localdate() + timedelta(days=400 + 30 * k))
-                stock_moves_post(moves=[MoveSpec(kind="adjustment", product_id=p.pk, lot_id=lot.pk, warehouse_id=warehouse.pk,
-                                                 on_hand_delta=per_lot)], document_type="bench", document_id=0,
-                                 document_ref="BENCH", user=None)
+                lot = Lot.objects.create(
+                    product=p,
+                    lot_number=f"A{RUN}-{k}",
+                    status=LotStatus.RELEASED,
+                    expiry_date=timezone.localdate() + timedelta(days=400 + 30 * k),
+                )
+                stock_moves_post(
+                    moves=[
+                        MoveSpec(
+                            kind="adjustment",
+                            product_id=p.pk,
+                            lot_id=lot.pk,
+                            warehouse_id=warehouse.pk,
+                            on_hand_delta=per_lot,
+                        )
+                    ],
+                    document_type="bench",
+                    document_id=0,
+                    document_ref="BENCH",
+                    user=None,
+                )
     all_orders = []
     for c in range(clients):
         batch = []
         for n in range(orders_per_client):
-            order = SalesOrder.objects.create(number=f"BA-{RUN}-{c}-{n}", customer=customer, warehouse=warehouse,
-                                              status=OrderStatus.APPROVED)
+            order = SalesOrder.objects.create(
+                number=f"BA-{RUN}-{c}-{n}", customer=customer, warehouse=warehouse, status=OrderStatus.APPROVED
+            )
             order_lines = []
             for i, p in enumerate(products, start=1):
-                line = SalesOrderLine(order=order, line_no=i, product=p, quantity=5, unit_price=Decimal("10"),
-                                      tax_rate=Decimal("0.13"))
+                line = SalesOrderLine(
+                    order=order, line_no=i, product=p, quantity=5, unit_price=Decimal("10"), tax_rate=Decimal("0.13")
+                )
                 line.compute_amounts()
                 order_lines.append(line)
             SalesOrderLine.objects.bulk_create(order_lines)
@@ -335,7 +449,10 @@ def bench_allocate(clients: int = 10, orders_per_client: int = 20, lines: int = 
     total = clients * orders_per_client
     balances = StockBalance.objects.filter(warehouse=warehouse)
     allocated = dict(
-        Allocation.objects.filter(warehouse=warehouse).values_list("lot_id").annotate(n=Sum("quantity")).values_list("lot_id", "n")
+        Allocation.objects.filter(warehouse=warehouse)
+        .values_list("lot_id")
+        .annotate(n=Sum("quantity"))
+        .values_list("lot_id", "n")
     )
     mismatches = [b for b in balances if allocated.get(b.lot_id, 0) != b.reserved]
     over = balances.filter(reserved__gt=F("on_hand")).count()
@@ -344,7 +461,8 @@ def bench_allocate(clients: int = 10, orders_per_client: int = 20, lines: int = 
     print(f"  errors: {len(errors)} {errors[:1]}")
     print(
         f"ALLOCATE {total} orders × {lines} lines by {clients} concurrent clients: {total / elapsed:.1f} orders/s "
-        f"({elapsed:.2f} s; latency p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {pct(latencies, 95) * 1000:.0f} ms); "
+        f"({elapsed:.2f} s; latency p50 {statistics.median(latencies) * 1000:.0f} ms, "
+        f"p95 {pct(latencies, 95) * 1000:.0f} ms); "
         f"reserved {reserved:,} of {demanded:,} demanded, stock {per_lot * 3 * lines:,}; "
         f"double allocations: {len(mismatches)}, balances over-reserved: {over}"
     )
@@ -356,7 +474,10 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=200_000, help="orders for the trace data set (5 lines each)")
     args = parser.parse_args()
     print(f"database: {connection.settings_dict['NAME']}")
-    call_command("migrate", verbosity=0)
+    try:
+        call_command("migrate", verbosity=0)
+    except Exception as exc:  # another app's migration in progress: the traceability tables are enough
+        print(f"  migrate failed ({exc.__class__.__name__}: {str(exc)[:80]}); continuing with the current schema")
     wanted = set(args.only.split(","))
     if "receive" in wanted:
         bench_receive()

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import calendar
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import lru_cache
 
 from django.conf import settings
 from django.utils import timezone
@@ -131,8 +131,13 @@ def _parse_gs1(result: ParsedScan, text: str) -> ParsedScan:
         if len(tail) > 20 or not CHARSET_82.match(tail):
             return result.fail("charset", _("The serial must be at most 20 characters of GS1 set 82."))
         return replace(
-            base, raw=result.raw, symbology=result.symbology, serial=tail, raw_ai={**base.raw_ai, "21": tail},
-            warnings=[], suggested_split=None,
+            base,
+            raw=result.raw,
+            symbology=result.symbology,
+            serial=tail,
+            raw_ai={**base.raw_ai, "21": tail},
+            warnings=[],
+            suggested_split=None,
         )
     return _parse_gs1_full(result, text)
 

@@ -101,8 +101,21 @@ def stock_moves_post(
     user_id = getattr(user, "pk", None) if user is not None and user.is_authenticated else None
     _moves_copy(
         [
-            (m.kind, m.product_id, m.lot_id, m.serial_id, m.warehouse_id, m.on_hand_delta, m.reserved_delta,
-             document_type, document_id, document_ref, user_id, reason[:200], now)
+            (
+                m.kind,
+                m.product_id,
+                m.lot_id,
+                m.serial_id,
+                m.warehouse_id,
+                m.on_hand_delta,
+                m.reserved_delta,
+                document_type,
+                document_id,
+                document_ref,
+                user_id,
+                reason[:200],
+                now,
+            )
             for m in moves
         ]
     )
@@ -110,8 +123,19 @@ def stock_moves_post(
 
 
 MOVE_COLUMNS = (
-    "kind", "product_id", "lot_id", "serial_id", "warehouse_id", "on_hand_delta", "reserved_delta",
-    "document_type", "document_id", "document_ref", "user_id", "reason", "created_at",
+    "kind",
+    "product_id",
+    "lot_id",
+    "serial_id",
+    "warehouse_id",
+    "on_hand_delta",
+    "reserved_delta",
+    "document_type",
+    "document_id",
+    "document_ref",
+    "user_id",
+    "reason",
+    "created_at",
 )
 
 
