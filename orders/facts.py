@@ -13,7 +13,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count
 from django.utils import timezone
 
 from masterdata.models import Party, Product, Warehouse
@@ -113,45 +112,23 @@ def line_facts(line: SalesOrderLine) -> dict:
     }
 
 
-def line_signature(pairs) -> tuple:
-    return tuple(sorted((int(p), int(q)) for p, q in pairs))
-
-
 def duplicate_count(order: SalesOrder, lines: list[SalesOrderLine]) -> int:
     """Other non-cancelled orders of the same customer within 24 h with the same (product, quantity)
-    lines. One query: the candidates' lines, grouped in Python."""
-    signature = line_signature((line.product_id, line.quantity) for line in lines)
+    lines: one query on the stored line signature (indexed with the customer and creation time)."""
+    signature = SalesOrder.signature_of((line.product_id, line.quantity) for line in lines)
     if not signature:
         return 0
     created = order.created_at or timezone.now()
-    rows = (
-        SalesOrderLine.objects.filter(
-            order__customer_id=order.customer_id,
-            order__created_at__gte=created - DUPLICATE_WINDOW,
-            order__created_at__lte=created + DUPLICATE_WINDOW,
-        )
-        .exclude(order_id=order.pk)
-        .exclude(order__status=OrderStatus.CANCELLED)
-        # Only orders with the same number of lines can match: filter them in the database.
-        .filter(order__in=_orders_with_line_count(order, len(signature), created))
-        .values_list("order_id", "product_id", "quantity")
-    )
-    by_order: dict[int, list] = {}
-    for order_id, product_id, quantity in rows:
-        by_order.setdefault(order_id, []).append((product_id, quantity))
-    return sum(1 for pairs in by_order.values() if line_signature(pairs) == signature)
-
-
-def _orders_with_line_count(order: SalesOrder, count: int, created: dt.datetime):
     return (
         SalesOrder.objects.filter(
             customer_id=order.customer_id,
+            lines_signature=signature,
             created_at__gte=created - DUPLICATE_WINDOW,
             created_at__lte=created + DUPLICATE_WINDOW,
         )
-        .annotate(n=Count("lines"))
-        .filter(n=count)
-        .values("pk")
+        .exclude(pk=order.pk)
+        .exclude(status=OrderStatus.CANCELLED)
+        .count()
     )
 
 

@@ -99,6 +99,9 @@ class SalesOrder(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True, editable=False)
+    # Hash of the sorted (product, quantity) pairs, kept by the services: finds likely duplicates with
+    # one indexed query however many orders the customer has.
+    lines_signature = models.CharField(max_length=40, blank=True, editable=False)
 
     # The exception events raised on this order (no column: lets lists prefetch the open ones).
     exception_events = GenericRelation(
@@ -119,6 +122,7 @@ class SalesOrder(models.Model):
         indexes = [
             models.Index(fields=["customer", "-created_at"]),
             models.Index(fields=["sales_rep", "status"]),
+            models.Index(fields=["customer", "lines_signature", "created_at"]),
         ]
         constraints = [
             models.CheckConstraint(
@@ -139,11 +143,20 @@ class SalesOrder(models.Model):
         """Who receives the goods: the ship-to party if named, else the customer."""
         return self.ship_to or self.customer
 
+    @staticmethod
+    def signature_of(pairs) -> str:
+        """Stable hash of an order's (product id, quantity) pairs, whatever the line order."""
+        import hashlib
+
+        text = ";".join(f"{p}x{q}" for p, q in sorted((int(p), int(q)) for p, q in pairs))
+        return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest() if text else ""
+
     def recompute_totals(self, lines) -> None:
         """Set the order totals from its lines (whose own amounts are already computed)."""
         self.net_amount = sum((line.net_amount for line in lines), Decimal("0"))
         self.tax_amount = sum((line.tax_amount for line in lines), Decimal("0"))
         self.gross_amount = self.net_amount + self.tax_amount
+        self.lines_signature = self.signature_of((line.product_id, line.quantity) for line in lines)
 
 
 class SalesOrderLine(models.Model):

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from orders.facts import ORDER_FACTS
-from orders.models import OrderStatus
+from orders.models import OrderStatus, SalesOrder
 from tests.masterdata.factories import PartyFactory, ProductFactory
 from tests.orders.factories import SalesOrderFactory, SalesOrderLineFactory, cold_chain_product, in_days
 
@@ -112,7 +112,9 @@ def test_order_facts_count_duplicates_of_the_same_customer_within_24_hours():
     p1, p2 = ProductFactory(), ProductFactory()
 
     def order(lines, **fields):
-        o = SalesOrderFactory(customer=customer, **fields)
+        o = SalesOrderFactory(
+            customer=customer, lines_signature=SalesOrder.signature_of((p.pk, q) for p, q in lines), **fields
+        )
         for no, (product, qty) in enumerate(lines, 1):
             SalesOrderLineFactory(order=o, line_no=no, product=product, quantity=qty)
         return o

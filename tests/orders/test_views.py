@@ -165,7 +165,7 @@ def test_held_order_submit_shows_the_events(client, rep, warehouse):
     response = client.post(reverse("orders:order_submit", args=[order.pk]), follow=True)
     order.refresh_from_db()
     assert order.status == OrderStatus.DRAFT
-    event = order.exception_events.get()
+    event = order.exception_events.get(rule__code="ORD-CUSTOMER-INCOMPLETE")
     assert event.number in response.content.decode()
 
 
