@@ -329,7 +329,7 @@ def _trace_data(orders: int, lines_per_order: int, target_orders: int):
         )
         print(f"  trace edges: {time.perf_counter() - started:.0f} s")
         cursor.execute(
-            "ANALYZE orders_salesorder, orders_salesorderline, traceability_shipment, "
+            "VACUUM ANALYZE orders_salesorder, orders_salesorderline, traceability_shipment, "
             "traceability_shipmentline, traceability_traceedge"
         )
     _ = customers

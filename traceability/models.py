@@ -692,7 +692,12 @@ class TraceEdge(models.Model):
         verbose_name = _("trace edge")
         verbose_name_plural = _("trace edges")
         indexes = [
-            models.Index(fields=["lot", "kind", "party"], name="trace_edge_lot_kind_party"),
+            # Covering: the per-customer trace of a lot is an index-only scan.
+            models.Index(
+                fields=["lot", "kind", "party"],
+                include=["quantity", "shipment", "occurred_at"],
+                name="trace_edge_lot_kind_party",
+            ),
             models.Index(fields=["lot", "kind", "occurred_at"], name="trace_edge_lot_kind_time"),
             models.Index(fields=["serial", "kind"], name="trace_edge_serial_kind"),
             models.Index(fields=["party", "kind"], name="trace_edge_party_kind"),

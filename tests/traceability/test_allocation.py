@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from erp.kernel.errors import DomainError
 from orders.models import OrderStatus
@@ -81,7 +82,8 @@ def test_order_allocate_cold_chain_only_from_cold_storage(warehouse_user):
     released_stock(product=prod, warehouse=cold, quantity=10, expiry=in_days(300))
     from_ambient = approved_order(customer=customer(), warehouse=ambient, lines=[(prod, 2)])
     result = order_allocate(order=from_ambient, user=warehouse_user)
-    assert not result.allocations and "cold" in result.shortages[0].reason
+    assert not result.allocations and result.shortages[0].missing == 2
+    assert result.shortages[0].reason == str(_("cold-chain product, warehouse has no cold storage"))
     assert order_allocate(
         order=approved_order(customer=customer(), warehouse=cold, lines=[(prod, 2)]), user=warehouse_user
     ).complete

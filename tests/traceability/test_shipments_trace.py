@@ -166,7 +166,7 @@ def test_trace_forward_and_backward_across_hops(stocked, warehouse_user, django_
     )
     lot = Lot.objects.get(lot_number="LOT-A")
     # when
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(5):
         forward = trace_forward(lot=lot)
     # then customers with quantities, shipments and remaining stock per warehouse
     by_party = {c["party_id"]: c for c in forward["customers"]}
