@@ -428,17 +428,18 @@ def _raise_if_errors(header_errors: dict, line_errors: list[dict]) -> None:
 
 
 def _rules_run(order: SalesOrder, *, lines: list[SalesOrderLine], is_new: bool, user) -> None:
-    """Run the ``order.saved`` rules in this transaction, then recompute the hold."""
+    """Run the ``order.saved`` rules in this transaction (they recompute the hold at the end)."""
     from exceptions_center.services import rules_evaluate
 
     for line in lines:
         line.order = order  # the facts read the order from the lines without a query
+    # rules_evaluate ends by recomputing the hold (source_hold_refresh -> order_hold_refresh).
     rules_evaluate(
         event="order.saved",
         source=order,
         context={"is_new": is_new, "lines": lines, "user_id": getattr(_acting(user), "pk", None)},
     )
-    order_hold_refresh(source=order)
+    order.saved_lines = lines  # the API answers with them without reading them back
 
 
 def order_hold_refresh(*, source: SalesOrder) -> SalesOrder:
@@ -480,7 +481,7 @@ def order_create(*, user, lines: list[dict], reason: str = "", **header: Any) ->
     built, new, _changed, line_errors = _lines_build(order, lines, existing={})
     _raise_if_errors(header_errors, line_errors)
     if order.sales_rep_id is None:
-        acting_is_rep = user.groups.filter(name="sales").exists() and not user.has_perm("orders.change_all_salesorder")
+        acting_is_rep = not user.has_perm("orders.change_all_salesorder") and user.groups.filter(name="sales").exists()
         order.sales_rep = user if acting_is_rep else order.customer.sales_rep
     order.number = next_number("SO")
     order.recompute_totals(built)

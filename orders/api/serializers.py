@@ -179,6 +179,9 @@ class OrderOutputSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OrderLineOutputSerializer(many=True))
     def get_lines(self, order):
+        saved = getattr(order, "saved_lines", None)
+        if saved is not None:
+            return OrderLineOutputSerializer(sorted(saved, key=lambda line: line.line_no), many=True).data
         lines = order.lines.all()
         if "lines" not in getattr(order, "_prefetched_objects_cache", {}):
             lines = lines.select_related("product").order_by("line_no")
