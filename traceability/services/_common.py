@@ -21,8 +21,6 @@ def require_perm(user, perm: str, message=None) -> None:
 
 def rules_evaluate(*, event: str, source, context: dict | None = None):
     """Run the rules of ``event`` on ``source`` inside the caller's transaction (exception center)."""
-    try:
-        from exceptions_center.services import rules_evaluate as evaluate
-    except ImportError:  # TEMPORARY until the rules engine (H3) lands; the final code always calls it.
-        return None
+    from exceptions_center.services import rules_evaluate as evaluate
+
     return evaluate(event=event, source=source, context=context or {})
