@@ -591,7 +591,8 @@ def order_approve(*, order: SalesOrder, user, reason: str = "") -> SalesOrder:
 @transaction.atomic
 def order_cancel(*, order: SalesOrder, user, reason: str) -> SalesOrder:
     """Cancel an order that has not been allocated yet; a reason is required. Allowed while held
-    (cancelling is one way to deal with a held order)."""
+    (cancelling is one way to deal with a held order): its still-active exception events close with
+    the reason logged, their open tasks and approval steps with them, and the hold is released."""
     order = _order_lock(order)
     _check_change(user, order)
     reason = (reason or "").strip()
@@ -604,6 +605,13 @@ def order_cancel(*, order: SalesOrder, user, reason: str) -> SalesOrder:
     order.cancel_reason = reason[:300]
     _with_history(order, user=user, reason=reason[:100])
     order.save()
+    # Its still-active exception events have nothing left to hold: close them (and their open work),
+    # which also recomputes the hold once.
+    from exceptions_center.services import exception_events_close_for_source
+
+    exception_events_close_for_source(
+        source=order, user=user, reason=_("Order cancelled: %(reason)s") % {"reason": reason}
+    )
     return order
 
 

@@ -6,6 +6,7 @@
 - ``sources``: recomputing the hold of the object an event is about
 """
 
+from exceptions_center.services.handling import exception_events_close_for_source
 from exceptions_center.services.rules import (
     EvaluationResult,
     rule_backtest,
@@ -18,6 +19,7 @@ from exceptions_center.services.sources import source_hold_refresh
 
 __all__ = [
     "EvaluationResult",
+    "exception_events_close_for_source",
     "rule_backtest",
     "rule_dry_run",
     "rule_save",

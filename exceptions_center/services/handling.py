@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -233,6 +234,34 @@ def exception_event_cancel_open_work(*, event: ExceptionEvent, reason: str, user
     """An event closed by the rules engine (cause fixed): cancel its open tasks and skip its undecided
     approval steps. The caller writes the event and its log."""
     _close_open_work(event, user=user, comment=reason)
+
+
+def exception_events_close_for_source(*, source, reason: str, user=None) -> list[ExceptionEvent]:
+    """The object the events are about left the business (an order was cancelled): each of its still
+    active events is closed as auto-resolved with the reason logged, its open tasks cancelled and its
+    undecided approval steps skipped; the source's hold is recomputed once at the end.
+
+    No permission check here: the caller (e.g. ``order_cancel``) has checked that the user may do what
+    closes them. Runs in the caller's transaction; returns the events it closed.
+    """
+    reason = str(reason)
+    with transaction.atomic():
+        events = list(
+            ExceptionEvent.objects.select_for_update(of=("self",))
+            .filter(
+                source_type=ContentType.objects.get_for_model(source),
+                source_id=source.pk,
+                status__in=ACTIVE_STATUSES,
+            )
+            .order_by("id")
+        )
+        for event in events:
+            _close_open_work(event, user=user, comment=reason)
+            _close(event, status=EventStatus.AUTO_RESOLVED, user=user, resolution=reason)
+            _log(event, action=LogAction.AUTO_RESOLVED, actor=user, comment=reason, data={"reason": "source_closed"})
+        if any(event.blocking for event in events):
+            source_hold_refresh(source=source)
+        return events
 
 
 def exception_event_route(*, event_id: int) -> ExceptionEvent | None:

@@ -389,3 +389,31 @@ def test_sla_scan_falls_back_to_sales_managers(high_event, manager_user):
     ExceptionEvent.objects.filter(pk=high_event.pk).update(sla_due_at=timezone.now() - timedelta(minutes=1))
     handling.exception_events_mark_overdue()
     assert Notification.objects.filter(event=high_event, kind="exception.overdue", recipient=manager_user).exists()
+
+
+# --- the source object leaves the business ------------------------------------------------------------------
+
+
+def test_close_for_source_closes_only_that_sources_active_events_once(route, manager_user):
+    # given two orders, each with an active routed event, and a resolved event on the first
+    order, other = SalesOrderFactory(), SalesOrderFactory()
+    rule = rule_with_route("sales_management", "finance", category="business", severity="medium", blocking=True)
+    event = route(event_for(rule, source=order))
+    closed = route(event_for(rule_with_route("compliance", severity="high"), source=order))
+    handling.exception_event_resolve(event=closed, user=manager_user, reason="fixed")
+    untouched = route(event_for(rule, source=other))
+
+    # when the first order's events are closed
+    result = handling.exception_events_close_for_source(source=order, reason="order cancelled", user=manager_user)
+
+    # then only its active event is auto-resolved, with the reason logged and its steps skipped
+    assert [e.pk for e in result] == [event.pk]
+    event.refresh_from_db()
+    assert event.status == EventStatus.AUTO_RESOLVED and event.resolution == "order cancelled"
+    assert event.log.filter(action=LogAction.AUTO_RESOLVED, comment="order cancelled", actor=manager_user).exists()
+    assert set(event.steps.values_list("status", flat=True)) == {StepStatus.SKIPPED}
+    closed.refresh_from_db()
+    untouched.refresh_from_db()
+    assert closed.status == EventStatus.RESOLVED and untouched.status == EventStatus.OPEN
+    # and a second call finds nothing left to close
+    assert handling.exception_events_close_for_source(source=order, reason="again", user=manager_user) == []

@@ -350,3 +350,82 @@ def test_order_numbers_have_no_gaps_or_duplicates_under_concurrent_creation(make
     assert len(numbers) == threads_count * (per_thread - 1)
     assert sequence == list(range(sequence[0], sequence[0] + len(sequence)))
     assert SalesOrder.objects.count() == len(numbers)
+
+
+@pytest.mark.django_db
+def test_order_cancel_closes_its_active_exception_events_and_their_open_work(rep, warehouse, manager_user):
+    from exceptions_center.models import (
+        EventLogEntry,
+        EventStatus,
+        ExceptionEvent,
+        LogAction,
+        StepStatus,
+        TaskStatus,
+    )
+    from exceptions_center.services.handling import exception_event_route
+
+    # given a held order: a customer without USCC (high, tasks) and a price 30 % below list (medium, chain)
+    customer = customer_for(rep, uscc="")
+    product = ProductFactory(list_price=Decimal("100"))
+    order = order_entered(
+        user=rep,
+        customer=customer,
+        warehouse=warehouse,
+        lines=[{"product": product, "quantity": 1, "unit_price": "70"}],
+    )
+    events = list(ExceptionEvent.objects.filter(source_id=order.pk).order_by("id"))
+    for event in events:
+        exception_event_route(event_id=event.pk)
+    high = ExceptionEvent.objects.get(source_id=order.pk, rule__code="ORD-CUSTOMER-INCOMPLETE")
+    medium = ExceptionEvent.objects.get(source_id=order.pk, rule__code="ORD-PRICE-BELOW-LIST")
+    assert order.is_held and high.tasks.exists() and medium.steps.exists()
+    versions = {e.pk: e.version for e in ExceptionEvent.objects.filter(source_id=order.pk)}
+
+    # when the rep cancels it
+    services.order_cancel(order=order, user=rep, reason="customer withdrew")
+
+    # then every event of the order is closed, the reason logged, its open work cancelled
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED and not order.is_held and order.hold_summary == ""
+    for event in ExceptionEvent.objects.filter(source_id=order.pk):
+        assert event.status == EventStatus.AUTO_RESOLVED
+        assert event.closed_by == rep and event.closed_at is not None
+        assert "customer withdrew" in event.resolution
+        assert event.version > versions[event.pk]
+        entry = event.log.filter(action=LogAction.AUTO_RESOLVED).get()
+        assert entry.actor == rep and "customer withdrew" in entry.comment
+    assert set(high.tasks.values_list("status", flat=True)) == {TaskStatus.CANCELLED}
+    assert set(medium.steps.values_list("status", flat=True)) == {StepStatus.SKIPPED}
+    # and the order's timeline shows the cancellation, then the released hold
+    assert [h.history_change_reason for h in order.history.all()[:2]] == ["hold released", "customer withdrew"]
+    assert EventLogEntry.objects.filter(event__source_id=order.pk, action=LogAction.AUTO_RESOLVED).count() == len(
+        events
+    )
+
+
+@pytest.mark.django_db
+def test_order_cancel_leaves_already_closed_exception_events_alone(rep, warehouse, manager_user):
+    from exceptions_center.models import EventStatus, ExceptionEvent
+    from exceptions_center.services.handling import exception_event_resolve, exception_event_route
+
+    # given a held order whose price event a manager already resolved
+    product = ProductFactory(list_price=Decimal("100"))
+    order = order_entered(
+        user=rep,
+        customer=customer_for(rep),
+        warehouse=warehouse,
+        lines=[{"product": product, "quantity": 1, "unit_price": "70"}],
+    )
+    event = ExceptionEvent.objects.get(source_id=order.pk, rule__code="ORD-PRICE-BELOW-LIST")
+    exception_event_route(event_id=event.pk)
+    exception_event_resolve(event=event, user=manager_user, reason="list price agreed")
+    event.refresh_from_db()
+    before = (event.status, event.version, event.resolution, event.log.count())
+
+    # when the order is cancelled
+    services.order_cancel(order=order, user=rep, reason="customer withdrew")
+
+    # then the resolved event keeps its status, resolution and log
+    event.refresh_from_db()
+    assert (event.status, event.version, event.resolution, event.log.count()) == before
+    assert before[0] == EventStatus.RESOLVED
