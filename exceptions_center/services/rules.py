@@ -17,7 +17,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -69,11 +69,16 @@ class WouldBe:
 
 def _would_be(rule: engine.CompiledRule, facts: dict, hit: engine.Hit, now: dt.datetime) -> WouldBe:
     scope = engine.message_scope(rule, facts, hit, now)
+    # Each message in its own language, whatever the request's ("yes"/"no" of booleans are translated).
+    with translation.override("zh-hans"):
+        message_zh = engine.render(rule.message_zh, scope)[:500]
+    with translation.override("en"):
+        message_en = engine.render(rule.message_en, scope)[:500]
     return WouldBe(
         rule=rule,
         hit=hit,
-        message_zh=engine.render(rule.message_zh, scope)[:500],
-        message_en=engine.render(rule.message_en, scope)[:500],
+        message_zh=message_zh,
+        message_en=message_en,
         facts_snapshot=engine.snapshot(rule, facts, hit),
     )
 

@@ -319,3 +319,21 @@ def test_rule_backtest_runs_on_recent_orders_and_writes_nothing():
     # then
     assert {order.pk for order, _events in found} == {big1.pk, big2.pk}
     assert _written() == before
+
+
+def test_rules_evaluate_renders_each_message_in_its_own_language_whatever_the_request():
+    # given a message showing a boolean fact, evaluated while Chinese is active
+    from django.utils import translation
+
+    order = make_order(lines=1)
+    rule_saved(
+        condition="order.gross_fen > 0",
+        message_zh="客户有效：{customer.is_active}",
+        message_en="Customer active: {customer.is_active}",
+    )
+    # when
+    with translation.override("zh-hans"):
+        rules_evaluate(event="order.saved", source=order)
+    # then the Chinese message says 是 and the English one says yes
+    event = ExceptionEvent.objects.get()
+    assert (event.message_zh, event.message_en) == ("客户有效：是", "Customer active: yes")
