@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from django.utils import formats, timezone
@@ -23,6 +24,9 @@ SECTION_LABELS = {
     "params": _("Rule parameters"),
     "lines": _("Lines"),
     "product": _("Product"),
+    "stock": _("Stock"),
+    "shipment": _("Shipment"),
+    "lot": _("Lot"),
 }
 
 FIELD_LABELS = {
@@ -78,7 +82,59 @@ FIELD_LABELS = {
     "storage_max_c": _("Storage max °C"),
     "udi_di": _("UDI-DI"),
     "class2_filing_exempt": _("Class II filing exempt"),
+    # stock facts (traceability)
+    "available": _("Available"),
+    "available_not_near_expiry": _("Available, not near expiry"),
+    "near_expiry_available": _("Available, near expiry"),
+    "allocated": _("Allocated"),
+    "shortage": _("Shortage"),
+    "other_warehouses_available": _("Available in other warehouses"),
+    "requested_lot_available": _("Requested lot available"),
+    "suggestion": _("Suggestion"),
+    "warehouse_code": _("Warehouse"),
+    "expired_lot_count": _("Expired lots"),
+    "expired_quantity": _("Expired quantity"),
+    "expired_lots": _("Expired lots (SKU/lot×qty)"),
+    "scanned_at": _("Scanned at"),
+    "near_expiry_days": _("Near-expiry threshold (days)"),
+    # rule parameters
+    "max_below_list_pct": _("Allowed below list %"),
+    "threshold_fen": _("Approval threshold"),
+    "cold_chain_min_days": _("Cold-chain minimum lead time (days)"),
 }
+
+
+@cache
+def _choice_labels() -> dict[str, dict[str, str]]:
+    """Labels of the coded values rules see (``status: "draft"`` → 草稿), by fact name."""
+    labels: dict[str, dict[str, str]] = {}
+    try:
+        from masterdata.models import PartyKind, Tracking
+        from orders.models import OrderStatus, PaymentTerms
+
+        labels["status"] = dict(OrderStatus.choices)
+        labels["payment_terms"] = dict(PaymentTerms.choices)
+        labels["kind"] = dict(PartyKind.choices)
+        labels["tracking"] = dict(Tracking.choices)
+    except ImportError:  # an app left out of INSTALLED_APPS: show the raw codes
+        pass
+    return labels
+
+
+def _localised_pairs(value: dict) -> dict:
+    """Keep only the current language of ``x_zh`` / ``x_en`` pairs, under the name ``x``."""
+    from django.utils.translation import get_language
+
+    suffix = "_en" if (get_language() or "").startswith("en") else "_zh"
+    out: dict = {}
+    for key, inner in value.items():
+        if key.endswith(("_zh", "_en")) and f"{key[:-3]}_zh" in value and f"{key[:-3]}_en" in value:
+            if key.endswith(suffix):
+                out[key[:-3]] = inner
+            continue
+        out[key] = inner
+    return out
+
 
 # Technical keys a person does not need on the card.
 HIDDEN_KEYS = {"id", "product_id", "key"}
@@ -111,8 +167,27 @@ def format_value(key: str, value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(format_value(key, v) for v in value) or "—"
     if isinstance(value, dict):
+        value = _localised_pairs(value)
         return ", ".join(f"{_label(k)}: {format_value(k, v)}" for k, v in value.items() if k not in HIDDEN_KEYS)
+    if isinstance(value, str):
+        label = _choice_labels().get(key, {}).get(value)
+        if label is not None:
+            return str(label)
     return str(value)
+
+
+def _fields(value: dict, prefix=None) -> list[tuple[str, str]]:
+    """A dict as (label, value) rows; a nested dict becomes rows labelled "Product · SKU"."""
+    rows: list[tuple[str, str]] = []
+    for key, inner in _localised_pairs(value).items():
+        if key in HIDDEN_KEYS:
+            continue
+        label = f"{prefix} · {_label(key)}" if prefix else _label(key)
+        if isinstance(inner, dict) and prefix is None:
+            rows.extend(_fields(inner, prefix=_label(key)))
+        else:
+            rows.append((label, format_value(key, inner)))
+    return rows
 
 
 def _flatten(row: dict, prefix: str = "") -> dict[str, Any]:
@@ -156,13 +231,13 @@ def facts_card(snapshot: dict | None) -> list[dict]:
             continue
         section = {"key": key, "title": _label(key), "fields": [], "tables": []}
         if isinstance(value, dict):
+            scalars = {}
             for inner_key, inner in value.items():
-                if inner_key in HIDDEN_KEYS:
-                    continue
                 if isinstance(inner, list) and inner and all(isinstance(i, dict) for i in inner):
                     section["tables"].append(_table(_label(inner_key), inner))
                 else:
-                    section["fields"].append((_label(inner_key), format_value(inner_key, inner)))
+                    scalars[inner_key] = inner
+            section["fields"].extend(_fields(scalars))
         elif isinstance(value, list) and value and all(isinstance(i, dict) for i in value):
             section["tables"].append(_table(_label(key), value))
         else:

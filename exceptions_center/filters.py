@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -36,7 +37,11 @@ class ExceptionEventFilterSet(django_filters.FilterSet):
         field_name="assignees",
         label=_("Assignee"),
     )
-    overdue = django_filters.BooleanFilter(field_name="is_overdue", label=_("Overdue"))
+    overdue = django_filters.BooleanFilter(
+        field_name="is_overdue",
+        label=_("Overdue"),
+        widget=forms.Select(choices=[("", _("Any")), ("true", _("Yes")), ("false", _("No"))]),
+    )
     rule = django_filters.CharFilter(field_name="rule__code", label=_("Rule code"))
     source = django_filters.CharFilter(field_name="source_label", label=_("Source (e.g. order number)"))
 

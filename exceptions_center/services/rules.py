@@ -229,7 +229,7 @@ def rules_evaluate(*, event: str, source, context: dict | None = None) -> Evalua
                 event=row,
                 at=now,
                 action=LogAction.RAISED,
-                comment=row.message_en,
+                # The message lives on the event in both languages; the page shows the reader's one.
                 data={"rule": row.rule_code_cache, "detail_key": row.detail_key},
             )
             for row in result.raised

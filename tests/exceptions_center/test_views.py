@@ -143,3 +143,34 @@ def test_bell_and_notifications_page(client, compliance_user, route, django_asse
     assert response.status_code == 302 and response.url.endswith(f"/events/{event.number}/")
     note.refresh_from_db()
     assert note.read_at is not None
+
+
+def test_facts_card_shows_nested_facts_as_labelled_rows_in_the_readers_language():
+    # given a snapshot with a nested product, stock facts with a zh/en suggestion pair and a coded status
+    from django.utils import translation
+
+    from exceptions_center.facts_card import facts_card
+
+    snapshot = {
+        "item": {
+            "sku": "INF-1",
+            "product": {"name": "输液器", "is_active": True},
+            "stock": {"shortage": 10, "suggestion_zh": "建议采购 10", "suggestion_en": "suggest purchasing 10"},
+        },
+        "order": {"status": "draft", "gross_fen": 79100},
+    }
+
+    # when the card is built in English and in Chinese
+    with translation.override("en"):
+        english = {label: value for s in facts_card(snapshot) for label, value in s["fields"]}
+    with translation.override("zh-hans"):
+        chinese = {label: value for s in facts_card(snapshot) for label, value in s["fields"]}
+
+    # then nested objects are rows labelled "Section · Field", only the reader's suggestion shows,
+    # coded values show their labels and money shows in yuan
+    assert english["Product · Active"] == "Yes"
+    assert english["Stock · Suggestion"] == "suggest purchasing 10"
+    assert english["Status"] == "Draft"
+    assert english["Gross"] == "¥791.00"
+    assert chinese["库存 · 建议"] == "建议采购 10"
+    assert not any("suggest purchasing" in value for value in chinese.values())
