@@ -60,6 +60,18 @@ def make_uscc(prefix: str, region_code: str, organisation: str) -> str:
     return body + stdnum_uscc.calc_check_digit(body)
 
 
+def make_registration_number(device_class: int, catalogue_code: str, province_abbreviation: str, serial: int) -> str:
+    """A number of the right shape for the class (DOMAIN.md §1): class I a provincial filing
+    (浙械备2016…号), class II a provincial certificate (沪械注准…), class III a national one (国械注准…);
+    the two digits after the class are the catalogue (``40`` for IVD reagents, catalogue 6840)."""
+    year = 2015 + serial % 10
+    if device_class == 1:
+        return f"{province_abbreviation}械备{year}{serial:04d}号"
+    prefix = "国" if device_class == 3 else province_abbreviation
+    catalogue = "40" if catalogue_code.startswith("6840") else catalogue_code[:2]
+    return f"{prefix}械注准{year}{device_class}{catalogue}{serial % 10000:04d}"
+
+
 def make_gtin13(company_prefix: str, item: int) -> str:
     """A GTIN-13 from a nine-digit GS1 China company prefix (690–699…) and a three-digit item reference."""
     body = f"{company_prefix}{item:03d}"
@@ -310,6 +322,9 @@ def _seed_handwritten(ctx: DemoContext, users: dict) -> None:
                 udi_di=gtin13 if index % 2 else "0" + gtin13,
                 device_class=dclass,
                 catalogue_code=catalogue,
+                registration_number=make_registration_number(
+                    dclass, catalogue, parties[registrant].province.abbreviation, index + 1
+                ),
                 tracking=tracking,
                 storage_min_c=storage[0],
                 storage_max_c=storage[1],
@@ -441,7 +456,9 @@ def _seed_bulk(ctx: DemoContext, users: dict) -> None:
         made += len(batch)
         ctx.write(f"  parties: {start + len(batch)} / {target_parties}")
 
-    registrant_ids = list(Party.objects.filter(kind="manufacturer").values_list("id", flat=True).order_by("id"))
+    registrants = list(
+        Party.objects.filter(kind="manufacturer").values_list("id", "province__abbreviation").order_by("id")
+    )
 
     def product(n: int) -> Product:
         rng = ctx.rng(f"product:{n}")
@@ -454,10 +471,13 @@ def _seed_bulk(ctx: DemoContext, users: dict) -> None:
             name_zh=f"{name}（型号{n}）",
             name_en=f"{name_en} (model {n})",
             model_spec=f"M{n}",
-            registrant_id=registrant_ids[n % len(registrant_ids)],
+            registrant_id=registrants[n % len(registrants)][0],
             udi_di="0" + body + gtin_check_digit(body),
             device_class=dclass,
             catalogue_code=catalogue,
+            registration_number=make_registration_number(
+                dclass, catalogue, registrants[n % len(registrants)][1], 1000 + n % 9000
+            ),
             tracking=tracking,
             storage_min_c=storage[0],
             storage_max_c=storage[1],

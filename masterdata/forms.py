@@ -98,6 +98,7 @@ class ProductForm(ReasonMixin, forms.ModelForm):
             "udi_di",
             "device_class",
             "catalogue_code",
+            "registration_number",
             "tracking",
             "storage_min_c",
             "storage_max_c",
@@ -113,7 +114,10 @@ class ProductForm(ReasonMixin, forms.ModelForm):
 
     sections = [
         (_("Identity"), ["sku", "is_active", "name_zh", "name_en", "model_spec", "registrant"]),
-        (_("Regulatory"), ["udi_di", "device_class", "catalogue_code", "class2_filing_exempt", "is_implant"]),
+        (
+            _("Regulatory"),
+            ["udi_di", "device_class", "catalogue_code", "registration_number", "class2_filing_exempt", "is_implant"],
+        ),
         (_("Handling"), ["tracking", "unit", "storage_min_c", "storage_max_c", "shelf_life_days"]),
         (_("Price"), ["list_price", "tax_rate"]),
     ]

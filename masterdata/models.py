@@ -14,10 +14,12 @@ from simple_history.models import HistoricalRecords
 
 from masterdata.validators import (
     normalise_gtin,
+    normalise_registration_number,
     normalise_uscc,
     validate_catalogue_code,
     validate_gtin,
     validate_region_code,
+    validate_registration_number,
     validate_uscc,
 )
 
@@ -213,6 +215,16 @@ class Product(models.Model):
     )
     device_class = models.PositiveSmallIntegerField(_("device class"), choices=DeviceClass.choices)
     catalogue_code = models.CharField(_("catalogue code"), max_length=20, validators=[validate_catalogue_code])
+    registration_number = models.CharField(
+        _("registration / filing number"),
+        max_length=60,
+        blank=True,
+        db_index=True,
+        help_text=_(
+            "Class II/III: registration certificate, e.g. 国械注准20213130001; class I: filing number, e.g. "
+            "浙温械备20140027号. Numbers from before 2014 are kept as written."
+        ),
+    )
     tracking = models.CharField(_("tracking"), max_length=10, choices=Tracking.choices, default=Tracking.LOT)
     storage_min_c = models.DecimalField(_("storage min °C"), max_digits=5, decimal_places=1, null=True, blank=True)
     storage_max_c = models.DecimalField(_("storage max °C"), max_digits=5, decimal_places=1, null=True, blank=True)
@@ -291,6 +303,12 @@ class Product(models.Model):
             errors["storage_max_c"] = [_("The upper storage limit must not be below the lower one.")]
         if self.tax_rate is not None and self.tax_rate >= 1:
             errors["tax_rate"] = [_("Enter the tax rate as a fraction, e.g. 0.13 for 13 %.")]
+        self.registration_number = normalise_registration_number(self.registration_number)
+        if self.registration_number and "registration_number" not in errors:
+            try:
+                validate_registration_number(self.registration_number, device_class=self.device_class)
+            except ValidationError as exc:
+                errors["registration_number"] = exc.error_list
         if self.class2_filing_exempt and self.device_class != DeviceClass.II:
             errors["class2_filing_exempt"] = [_("Only class II products can be exempt from class II filing.")]
         if errors:

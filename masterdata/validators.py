@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
@@ -94,4 +95,131 @@ def validate_catalogue_code(value: str) -> None:
         raise ValidationError(
             _("Use a catalogue code such as 14-01-02 (sub-catalogues 01–22) or 6840-01-00001 for IVD reagents."),
             code="catalogue_format",
+        )
+
+
+# Registration certificate (注册证, class II/III): <prefix>械注<kind><YYYY><class><NN><SSSS>.
+_REGISTRATION_RE = re.compile(
+    r"^(?P<prefix>[\u4e00-\u9fff])械注(?P<kind>[准进许])(?P<year>[0-9]{4})(?P<cls>[0-9])(?P<nn>[0-9]{2})(?P<serial>[0-9]{4})$"
+)
+# Filing certificate (备案凭证, class I): <province>[<city>]械备<YYYY><NNNN…>号, e.g. 浙温械备20140027号.
+_FILING_RE = re.compile(r"^(?P<prefix>[\u4e00-\u9fff])(?P<city>[\u4e00-\u9fff]{0,3})械备(?P<year>[0-9]{4})[0-9]{4,}号$")
+# Numbers issued before the 2014 format, e.g. 国食药监械(准)字2013第3460001号: kept as text, never rejected.
+_LEGACY_RE = re.compile(r"^[\u4e00-\u9fff]{1,8}械[（(][\u4e00-\u9fff]?[)）]字.+$")
+NATIONAL_PREFIX = "国"
+
+
+def normalise_registration_number(value: str) -> str:
+    return "".join((value or "").split())
+
+
+def registration_number_kind(value: str) -> str:
+    """``registration``, ``filing``, ``legacy`` or ``""`` (not recognised) for a normalised number."""
+    if _REGISTRATION_RE.match(value):
+        return "registration"
+    if _FILING_RE.match(value):
+        return "filing"
+    if _LEGACY_RE.match(value):
+        return "legacy"
+    return ""
+
+
+def _province_abbreviations() -> set[str]:
+    from masterdata.models import Region
+
+    return set(Region.objects.exclude(abbreviation="").values_list("abbreviation", flat=True))
+
+
+def validate_registration_number(value: str, *, device_class: int | None) -> None:
+    """A registration number (class II/III, ``国械注准20213130001``) or filing number (class I,
+    ``浙温械备20140027号``) that fits the product's class; legacy numbers (``国食药监械(准)字…``) pass as text.
+
+    Registration numbers: the class digit equals the product's class; ``国`` for class III domestic and for
+    every import (``进``) or HK/Macau/Taiwan (``许``) device, a province abbreviation for domestic class II.
+    """
+    number = normalise_registration_number(value)
+    if not number:
+        return
+    kind = registration_number_kind(number)
+    if kind == "legacy":
+        return
+    if not kind:
+        raise ValidationError(
+            _(
+                "Not a registration or filing number. Use e.g. 国械注准20213130001 (class II/III) or "
+                "浙温械备20140027号 (class I); numbers issued before 2014 such as 国食药监械(准)字… are kept as "
+                "written."
+            ),
+            code="registration_format",
+        )
+    match = (_FILING_RE if kind == "filing" else _REGISTRATION_RE).match(number)
+    if int(match["year"]) > timezone.localdate().year:
+        raise ValidationError(
+            _("The year in this number (%(year)s) is in the future."),
+            code="registration_year",
+            params={"year": match["year"]},
+        )
+    if kind == "filing":
+        prefix = match["prefix"]
+        if device_class is not None and device_class != 1:
+            raise ValidationError(
+                _(
+                    "This is a class I filing number (械备); a class %(cls)s product needs a registration "
+                    "certificate number (械注)."
+                ),
+                code="registration_filing_not_class_one",
+                params={"cls": "II" if device_class == 2 else "III"},
+            )
+        if prefix != NATIONAL_PREFIX and prefix not in _province_abbreviations():
+            raise ValidationError(
+                _("%(prefix)s is not a province abbreviation (e.g. 浙, 沪, 粤)."),
+                code="registration_prefix_unknown",
+                params={"prefix": prefix},
+            )
+        return
+    prefix, registration_kind, digit = match["prefix"], match["kind"], int(match["cls"])
+    if device_class == 1:
+        raise ValidationError(
+            _("Class I products are filed, not registered: enter the filing number, e.g. 浙温械备20140027号."),
+            code="registration_class_one",
+        )
+    if digit not in (2, 3):
+        raise ValidationError(
+            _("The class digit after the year must be 2 or 3 (this number has %(digit)d)."),
+            code="registration_class_digit",
+            params={"digit": digit},
+        )
+    if device_class is not None and digit != device_class:
+        raise ValidationError(
+            _("The class digit of this number (%(digit)d) does not match the product's class (%(cls)d)."),
+            code="registration_class_mismatch",
+            params={"digit": digit, "cls": device_class},
+        )
+    if registration_kind in ("进", "许") and prefix != NATIONAL_PREFIX:
+        raise ValidationError(
+            _(
+                "Imported devices (进) and devices from Hong Kong, Macau or Taiwan (许) are registered "
+                "nationally: 国械注%(kind)s…"
+            ),
+            code="registration_prefix_import",
+            params={"kind": registration_kind},
+        )
+    if registration_kind == "准" and digit == 3 and prefix != NATIONAL_PREFIX:
+        raise ValidationError(
+            _("Domestic class III devices are registered nationally: the number starts with 国械注准."),
+            code="registration_prefix_class_three",
+        )
+    if registration_kind == "准" and digit == 2 and prefix == NATIONAL_PREFIX:
+        raise ValidationError(
+            _(
+                "Domestic class II devices are registered by the province: the number starts with its "
+                "abbreviation, e.g. 沪械注准."
+            ),
+            code="registration_prefix_class_two",
+        )
+    if prefix != NATIONAL_PREFIX and prefix not in _province_abbreviations():
+        raise ValidationError(
+            _("%(prefix)s is not a province abbreviation (e.g. 浙, 沪, 粤)."),
+            code="registration_prefix_unknown",
+            params={"prefix": prefix},
         )

@@ -57,6 +57,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "udi_di",
             "device_class",
             "catalogue_code",
+            "registration_number",
             "tracking",
             "storage_min_c",
             "storage_max_c",

@@ -13,6 +13,14 @@ def make_uscc(seq: int, first: str = "9") -> str:
     return body + uscc.calc_check_digit(body)
 
 
+def make_registration_number(device_class: int, seq: int) -> str:
+    """A valid number for the class: a Zhejiang filing (I), a Shanghai (II) or national (III) certificate."""
+    if device_class == DeviceClass.I:
+        return f"浙温械备2016{seq % 10000:04d}号"
+    prefix = "沪" if device_class == DeviceClass.II else "国"
+    return f"{prefix}械注准2020{device_class}14{seq % 10000:04d}"
+
+
 def make_gtin(seq: int) -> str:
     body = f"0690{seq:09d}"
     return body + gtin_check_digit(body)
@@ -45,6 +53,7 @@ class ProductFactory(factory.django.DjangoModelFactory):
     udi_di = factory.Sequence(make_gtin)
     device_class = DeviceClass.II
     catalogue_code = "14-02-01"
+    registration_number = factory.LazyAttributeSequence(lambda o, n: make_registration_number(o.device_class, n))
     tracking = Tracking.LOT
     shelf_life_days = 730
     list_price = Decimal("12.5000")

@@ -357,3 +357,70 @@ def test_party_update_removing_the_rep_revokes_the_permissions(admin_user, sales
 
     # then
     assert get_perms(sales_user, party) == []
+
+
+# --- Registration numbers -------------------------------------------------------------------------
+
+
+def test_product_create_stores_a_registration_number_without_spaces(admin_user):
+    # when
+    product = services.product_create(user=admin_user, **product_fields(registration_number=" 国械注准 20213130001"))
+
+    # then
+    product.refresh_from_db()
+    assert product.registration_number == "国械注准20213130001"
+    assert product.history.get().registration_number == "国械注准20213130001"
+
+
+def test_product_create_keeps_a_legacy_registration_number_as_written(admin_user):
+    # when
+    product = services.product_create(
+        user=admin_user, **product_fields(registration_number="国食药监械(准)字2013第3460001号")
+    )
+
+    # then
+    assert Product.objects.get(pk=product.pk).registration_number == "国食药监械(准)字2013第3460001号"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code"),
+    [
+        ({"device_class": 3, "registration_number": "沪械注准20202140001"}, "registration_class_mismatch"),
+        ({"device_class": 1, "registration_number": "国械注准20213130001"}, "registration_class_one"),
+        ({"device_class": 2, "registration_number": "浙温械备20140027号"}, "registration_filing_not_class_one"),
+        ({"device_class": 2, "registration_number": "not a number"}, "registration_format"),
+    ],
+)
+def test_product_create_rejects_a_registration_number_that_does_not_fit_and_saves_nothing(admin_user, overrides, code):
+    # when
+    with pytest.raises(ValidationError) as exc:
+        services.product_create(user=admin_user, **product_fields(**overrides))
+
+    # then
+    assert codes(exc.value, "registration_number") == [code]
+    assert not Product.objects.exists()
+    assert Product.history.count() == 0
+
+
+def test_product_update_checks_the_registration_number_against_a_changed_class(admin_user):
+    # given a class III product with a national number
+    product = services.product_create(user=admin_user, **product_fields(registration_number="国械注准20213130001"))
+
+    # when its class is changed to II without a new number
+    with pytest.raises(ValidationError) as exc:
+        services.product_update(instance=product, user=admin_user, device_class=2)
+
+    # then
+    assert codes(exc.value, "registration_number") == ["registration_class_mismatch"]
+    product.refresh_from_db()
+    assert product.device_class == 3 and product.history.count() == 1
+
+
+@pytest.mark.parametrize("device_class", [1, 2, 3])
+def test_product_factory_default_registration_number_is_valid_for_its_class(device_class):
+    # given / when
+    product = ProductFactory(device_class=device_class)
+
+    # then
+    product.full_clean()
+    assert product.registration_number
