@@ -93,8 +93,12 @@ def _product(seq: int, tracking=Tracking.LOT) -> Product:
             "shelf_life_days": 1000,
             "list_price": Decimal("10"),
             "registrant": registrant,
+            "registration_number": f"沪械注准2020214{seq % 10000:04d}",
         },
     )
+    if not product.registration_number:  # a bench database seeded before products carried numbers
+        product.registration_number = f"沪械注准2020214{seq % 10000:04d}"
+        product.save(update_fields=["registration_number"])
     return product
 
 

@@ -35,8 +35,8 @@ def receipt(warehouse_user):
 
 
 def test_receipt_scan_creates_lot_in_quarantine_with_inspection_record(receipt, warehouse_user):
-    # given a lot-tracked product in the master
-    prod = product()
+    # given a lot-tracked class III product in the master, with its registration number
+    prod = product(device_class=3, registration_number="国械注准20213130001")
     raw = gs1(prod.udi_di, lot="A1", expiry=in_days(400), produced=in_days(-10), count=5)
     # when
     outcome = receipt_scan(receipt=receipt, user=warehouse_user, raw=raw, registration_number="国械注准20213130001")
@@ -168,3 +168,82 @@ def test_receipt_scan_needs_permission(receipt, sales_user):
     prod = product()
     with pytest.raises(PermissionDenied):
         receipt_scan(receipt=receipt, user=sales_user, raw=gs1(prod.udi_di, lot="A", expiry=in_days(90)))
+
+
+# --- Registration (DOMAIN.md §4: reject unregistered and mismatching numbers) ---------------------
+
+
+@pytest.mark.parametrize("device_class", [2, 3])
+def test_receipt_scan_class_two_or_three_without_registration_number_is_refused(receipt, warehouse_user, device_class):
+    # given a class II/III product whose master has no registration number (its registrant is known)
+    prod = product(device_class=device_class, registration_number="")
+    before = _counts()
+    # when
+    outcome = receipt_scan(
+        receipt=receipt,
+        user=warehouse_user,
+        raw=gs1(prod.udi_di, lot="U1", expiry=in_days(200)),
+        registration_number="国械注准20213130001",
+    )
+    # then: refused as unregistered, even with a number on the delivery note, and nothing created
+    assert not outcome.ok and outcome.reason_code == "unregistered"
+    assert prod.sku in outcome.reason
+    assert _counts() == before
+
+
+def test_receipt_scan_registration_number_differing_from_the_master_is_refused(receipt, warehouse_user):
+    # given a class III product registered as 国械注准20213130001
+    prod = product(device_class=3, registration_number="国械注准20213130001")
+    before = _counts()
+    # when the delivery note names another number
+    outcome = receipt_scan(
+        receipt=receipt,
+        user=warehouse_user,
+        raw=gs1(prod.udi_di, lot="M1", expiry=in_days(200)),
+        registration_number="国械注准20213130999",
+    )
+    # then
+    assert not outcome.ok and outcome.reason_code == "registration_mismatch"
+    assert "国械注准20213130999" in outcome.reason and "国械注准20213130001" in outcome.reason
+    assert _counts() == before
+
+
+def test_receipt_scans_receive_mismatching_number_refuses_the_whole_batch(receipt, warehouse_user):
+    # given good scans and one whose registration number differs from the master
+    prod = product(device_class=3, registration_number="国械注准20213130001")
+    scans = [{"raw": gs1(prod.udi_di, lot="B1", expiry=in_days(200))} for _ in range(3)]
+    scans.append({"raw": gs1(prod.udi_di, lot="B2", expiry=in_days(200)), "registration_number": "国械注准20203130002"})
+    before = _counts()
+    # when
+    with pytest.raises(DomainError) as exc:
+        receipt_scans_receive(receipt=receipt, user=warehouse_user, scans=scans)
+    # then
+    assert exc.value.code == "scans_refused"
+    assert [r["code"] for r in exc.value.details["refused"]] == ["registration_mismatch"]
+    assert _counts() == before
+
+
+def test_receipt_scan_inspection_record_takes_the_number_from_the_product_master(receipt, warehouse_user):
+    # given a class II product with a provincial registration number, scanned without a number
+    prod = product(device_class=2, registration_number="沪械注准20202140123")
+    # when the same number is given with spaces on a second scan
+    first = receipt_scan(receipt=receipt, user=warehouse_user, raw=gs1(prod.udi_di, lot="R1", expiry=in_days(300)))
+    second = receipt_scan(
+        receipt=receipt,
+        user=warehouse_user,
+        raw=gs1(prod.udi_di, lot="R2", expiry=in_days(300)),
+        registration_number=" 沪械注准 20202140123",
+    )
+    # then both lines carry the master's number
+    assert first.ok and second.ok, (first.reason, second.reason)
+    assert set(ReceiptLine.objects.values_list("registration_number", flat=True)) == {"沪械注准20202140123"}
+
+
+def test_receipt_scan_class_one_product_uses_its_filing_number(receipt, warehouse_user):
+    # given a class I product with a filing number and no registrant
+    prod = product(device_class=1, registration_number="浙温械备20140027号", registrant=None)
+    # when
+    outcome = receipt_scan(receipt=receipt, user=warehouse_user, raw=gs1(prod.udi_di, lot="F1", expiry=in_days(300)))
+    # then
+    assert outcome.ok, outcome.reason
+    assert ReceiptLine.objects.get().registration_number == "浙温械备20140027号"

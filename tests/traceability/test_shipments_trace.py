@@ -209,3 +209,14 @@ def test_recall_scope_by_lots_serials_and_production_range(stocked, warehouse_us
     Lot.objects.filter(lot_number="LOT-S").update(production_date=in_days(-30))
     scope = recall_scope(criteria={"product_id": stocked["serial"].pk, "produced_from": in_days(-60)})
     assert scope["lot_count"] == 1 and scope["shipped_quantity"] == 2 and scope["on_hand_quantity"] == 3
+
+
+def test_shipment_line_sales_record_takes_the_registration_number_from_the_product_master(stocked, logistics_user):
+    # given an order for the received lot of a product registered as the master says
+    bulk = stocked["bulk"]
+    order = approved_order(customer=customer(), warehouse=stocked["wh"], lines=[(bulk, 4)])
+    # when it ships
+    _ship(order, logistics_user)
+    # then the sales record carries the master's number
+    line = ShipmentLine.objects.get(product=bulk)
+    assert line.registration_number == bulk.registration_number and line.registration_number

@@ -20,7 +20,8 @@ from simple_history.utils import bulk_create_with_history
 
 from erp.kernel.errors import DomainError
 from erp.kernel.numbering import next_number
-from masterdata.models import Party, Product, Tracking, Warehouse
+from masterdata.models import DeviceClass, Party, Product, Tracking, Warehouse
+from masterdata.validators import normalise_registration_number
 from traceability.barcodes import ParsedScan, scan_parse
 from traceability.conf import traceability_setting
 from traceability.models import (
@@ -95,19 +96,9 @@ class ScanBatchResult:
 
 
 def _registration_numbers(products) -> dict[int, str]:
-    """Registration/filing number per product from the compliance app when it provides one.
-
-    The compliance app has no registration-certificate model yet (issue 5), so until then a product is
-    treated as registered when the product master names its registrant, and the number is the one the
-    caller reads from the delivery documents.
-    """
-    try:
-        from compliance import selectors as compliance_selectors
-
-        lookup = getattr(compliance_selectors, "registration_numbers_for_products", None)
-    except ImportError:
-        lookup = None
-    return lookup(products=products) if lookup else {}
+    """Registration/filing number per product, from the product master (DOMAIN.md §1): the incoming
+    inspection record takes it from there, and a scan that names another number is refused."""
+    return {p.pk: normalise_registration_number(p.registration_number) for p in products if p.registration_number}
 
 
 def synthetic_lot_number(parsed: ParsedScan) -> str:
@@ -270,23 +261,29 @@ def _scan_check_one(
     if not product.is_active:
         outcome.refuse("product_inactive", _("Product %(sku)s is inactive.") % {"sku": product.sku})
         return
-    registration = registrations.get(product.pk) or outcome.extra.get("registration_number", "")
-    if not product.registrant_id and not registration:
+    on_file = registrations.get(product.pk, "")
+    given = normalise_registration_number(outcome.extra.get("registration_number", ""))
+    if product.device_class in (DeviceClass.II, DeviceClass.III) and not on_file:
+        outcome.refuse(
+            "unregistered",
+            _("%(sku)s is a class %(cls)s device with no registration number in the product master: unregistered.")
+            % {"sku": product.sku, "cls": "II" if product.device_class == DeviceClass.II else "III"},
+        )
+        return
+    if not product.registrant_id and (product.device_class != DeviceClass.I or not (on_file or given)):
         outcome.refuse(
             "unregistered",
             _("No registration on file for %(sku)s (no registrant in the product master).") % {"sku": product.sku},
         )
         return
-    if registrations.get(product.pk) and outcome.extra.get("registration_number") not in (
-        "",
-        registrations[product.pk],
-    ):
+    if on_file and given and given != on_file:
         outcome.refuse(
             "registration_mismatch",
             _("Registration number %(given)s does not match the product master (%(expected)s).")
-            % {"given": outcome.extra["registration_number"], "expected": registrations[product.pk]},
+            % {"given": given, "expected": on_file},
         )
         return
+    registration = on_file or given
     outcome.extra["registration_number"] = registration
     if p.expiry_date is None:
         outcome.refuse("no_expiry", _("The label carries no expiry date."))

@@ -138,7 +138,7 @@ def shipment_create(*, order: SalesOrder, user, serials: dict[int, list[str]] | 
                 quantity=a.quantity,
                 product_name=product.name_zh,
                 model_spec=product.model_spec,
-                registration_number=_latest_registration(a.lot),
+                registration_number=product.registration_number or _latest_registration(a.lot),
                 unit_price=line.unit_price,
                 amount=(line.net_amount * a.quantity / line.quantity).quantize(line.net_amount),
                 lot_number=a.lot.lot_number,
@@ -157,6 +157,8 @@ def shipment_create(*, order: SalesOrder, user, serials: dict[int, list[str]] | 
 
 
 def _latest_registration(lot) -> str:
+    """The number recorded at receipt, for products whose master has none (class I received before
+    the product master carried numbers)."""
     from traceability.models import ReceiptLine
 
     return (

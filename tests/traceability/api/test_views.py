@@ -31,7 +31,7 @@ def api(api_client_for, make_user):
 
 def test_receipt_api_one_request_with_serial_scans(api, django_assert_max_num_queries):
     # given 500 serial scans in one request
-    prod, sup, wh = serial_product(), supplier(), warehouse()
+    prod, sup, wh = serial_product(device_class=3, registration_number="国械注准20213130001"), supplier(), warehouse()
     scans = [gs1(prod.udi_di, lot="API1", serial=f"S{i:06d}", expiry=in_days(700)) for i in range(500)]
     payload = {
         "supplier": sup.pk,
