@@ -24,6 +24,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from simple_history.utils import get_history_model_for_model
 
+from erp.kernel.people import person_name
+
 # Fields that say which object a history row is about; searched by the "object" filter.
 CODE_FIELD_NAMES = ("code", "sku", "number", "udi_di", "lot_number", "serial_number", "licence_number")
 NAME_FIELD_NAMES = ("name", "name_zh", "name_en", "title")
@@ -261,8 +263,8 @@ def _user_label(record) -> str:
     user = record.history_user
     if user is None:
         return _("system")
-    full_name = user.get_full_name()
-    return f"{full_name} ({user.get_username()})" if full_name else user.get_username()
+    name = person_name(user)
+    return f"{name} ({user.get_username()})" if name != user.get_username() else name
 
 
 def _object_label(record) -> str:

@@ -18,6 +18,7 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from erp.kernel.errors import DomainError
+from erp.kernel.people import person_name
 from erp.models import ElectronicSignature, SignatureMeaning
 
 DEFAULT_EXCLUDED_FIELDS = ("last_seen_at", "updated_at")
@@ -61,7 +62,7 @@ def signature_create(
     with transaction.atomic():
         return ElectronicSignature.objects.create(
             signer=user,
-            printed_name=user.get_full_name() or user.get_username(),
+            printed_name=person_name(user),
             meaning=meaning,
             reason=reason,
             record_type=ContentType.objects.get_for_model(record),

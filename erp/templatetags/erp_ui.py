@@ -43,3 +43,11 @@ def yesno_badge(value) -> str:
     if value:
         return format_html('<span class="badge badge-ok">{}</span>', _("Yes"))
     return format_html('<span class="badge badge-low">{}</span>', _("No"))
+
+
+@register.filter
+def person(user) -> str:
+    """``{{ user|person }}``: the name as people print it (see ``erp.kernel.people``)."""
+    from erp.kernel.people import person_name
+
+    return person_name(user)

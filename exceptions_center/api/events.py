@@ -16,6 +16,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from erp.kernel.api_errors import ErrorSerializer
+from erp.kernel.people import person_name
 from erp.models import SignatureMeaning
 from exceptions_center import selectors
 from exceptions_center.filters import ExceptionEventFilterSet
@@ -31,7 +32,7 @@ class UserBriefSerializer(serializers.Serializer):
     name = serializers.SerializerMethodField()
 
     def get_name(self, user) -> str:
-        return user.get_full_name() or user.get_username()
+        return person_name(user)
 
 
 class HandlingTaskSerializer(serializers.ModelSerializer):

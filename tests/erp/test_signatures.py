@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from erp.kernel.errors import DomainError
+from erp.kernel.people import person_name
 from erp.models import ElectronicSignature
 from erp.signatures import signature_create, signature_verify
 from tests.conftest import PASSWORD
@@ -22,7 +23,7 @@ def test_signature_create_records_signer_meaning_and_version(make_user, event):
     user = make_user("quality", first_name="芳", last_name="王")
     signature = signature_create(user=user, password=PASSWORD, meaning="review", record=event, reason="checked")
     assert (signature.signer, signature.meaning, signature.reason) == (user, "review", "checked")
-    assert signature.printed_name == user.get_full_name()
+    assert signature.printed_name == person_name(user)
     assert signature.record_version == event.version
     assert len(signature.record_hash) == 64
     assert signature_verify(signature=signature, record=event)

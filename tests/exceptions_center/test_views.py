@@ -162,9 +162,9 @@ def test_facts_card_shows_nested_facts_as_labelled_rows_in_the_readers_language(
 
     # when the card is built in English and in Chinese
     with translation.override("en"):
-        english = {label: value for s in facts_card(snapshot) for label, value in s["fields"]}
+        english = {str(label): value for s in facts_card(snapshot) for label, value in s["fields"]}
     with translation.override("zh-hans"):
-        chinese = {label: value for s in facts_card(snapshot) for label, value in s["fields"]}
+        chinese = {str(label): value for s in facts_card(snapshot) for label, value in s["fields"]}
 
     # then nested objects are rows labelled "Section · Field", only the reader's suggestion shows,
     # coded values show their labels and money shows in yuan
