@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, QuerySet
 
 from erp.kernel.access import object_get_for, restrict
+from erp.kernel.people import person_name
 from exceptions_center.models import ACTIVE_STATUSES, ExceptionEvent
 from orders.models import SalesOrder, SalesOrderLine
 
@@ -115,6 +116,17 @@ TIMELINE_TRACKED = (
 LINE_TRACKED = ("product_id", "quantity", "unit_price", "discount_pct", "tax_rate", "requested_lot")
 
 
+# Reasons the services write for their own steps: stable codes in the audit trail, which the
+# timeline does not repeat (the entry's title already says what happened).
+SYSTEM_REASONS = {"created", "submitted", "approved", "closed", "hold released"}
+
+
+def _reason_display(reason: str) -> str:
+    if reason in SYSTEM_REASONS or reason.startswith(("hold: ", "status ")):
+        return ""
+    return reason
+
+
 @dataclass
 class TimelineEntry:
     at: datetime
@@ -140,8 +152,9 @@ def order_timeline(order: SalesOrder, *, limit: int = 200) -> list[TimelineEntry
     labels = {f.attname: str(f.verbose_name) for f in SalesOrder._meta.concrete_fields}
     previous = None
     for record in records:
-        actor = record.history_user.get_username() if record.history_user else _("system")
-        reason = record.history_change_reason or ""
+        actor = person_name(record.history_user) if record.history_user else _("system")
+        raw_reason = record.history_change_reason or ""
+        reason = _reason_display(raw_reason)
         if previous is None:
             entries.append(TimelineEntry(record.history_date, "status", _("Order entered"), actor, reason, css="ok"))
         else:
@@ -163,6 +176,12 @@ def order_timeline(order: SalesOrder, *, limit: int = 200) -> list[TimelineEntry
                         css="danger" if record.is_held else "ok",
                     )
                 )  # fmt: skip
+            elif raw_reason.startswith("hold: ") and previous.hold_summary != record.hold_summary:
+                entries.append(
+                    TimelineEntry(
+                        record.history_date, "hold", _("Hold updated"), actor, record.hold_summary, css="danger"
+                    )
+                )
             else:
                 changes = [c for c in changes if c[0] != labels["is_held"]]
                 if changes or reason:
@@ -198,7 +217,7 @@ def order_timeline(order: SalesOrder, *, limit: int = 200) -> list[TimelineEntry
                     item.at,
                     "log",
                     f"{item.event.number} · {item.get_action_display()}",
-                    item.actor.get_username() if item.actor else _("system"),
+                    person_name(item.actor) if item.actor else _("system"),
                     item.comment,
                     css="log",
                     url=_event_url(item.event),
@@ -222,7 +241,7 @@ def _line_timeline(order: SalesOrder, *, limit: int) -> list[TimelineEntry]:
     last: dict[int, object] = {}
     entries = []
     for record in records:
-        actor = record.history_user.get_username() if record.history_user else _("system")
+        actor = person_name(record.history_user) if record.history_user else _("system")
         before = last.get(record.id)
         last[record.id] = record
         title = None
@@ -242,7 +261,12 @@ def _line_timeline(order: SalesOrder, *, limit: int) -> list[TimelineEntry]:
         if title:
             entries.append(
                 TimelineEntry(
-                    record.history_date, "edit", title, actor, record.history_change_reason or "", changes=changes
+                    record.history_date,
+                    "edit",
+                    title,
+                    actor,
+                    _reason_display(record.history_change_reason or ""),
+                    changes=changes,
                 )
             )
     return entries

@@ -459,7 +459,12 @@ def order_hold_refresh(*, source: SalesOrder) -> SalesOrder:
         source.is_held = is_held
         source.hold_summary = summary
         # The hold shows in the history (and so in the order timeline) as a system change.
-        source._change_reason = "hold released" if not is_held else "hold: " + ", ".join(e.number for e in events)
+        if is_held:
+            reason = "hold: " + ", ".join(e.number for e in events)
+            # simple-history keeps at most 100 characters of reason; the summary holds the full list.
+            source._change_reason = reason if len(reason) <= 100 else reason[:99] + "…"
+        else:
+            source._change_reason = "hold released"
         source.save(update_fields=["is_held", "hold_summary", "updated_at"])
     return source
 

@@ -429,3 +429,35 @@ def test_order_cancel_leaves_already_closed_exception_events_alone(rep, warehous
     event.refresh_from_db()
     assert (event.status, event.version, event.resolution, event.log.count()) == before
     assert before[0] == EventStatus.RESOLVED
+
+
+@pytest.mark.django_db
+def test_order_hold_refresh_keeps_the_history_reason_within_its_column_with_many_events(make_user):
+    # given an order held by many blocking events (their numbers would overflow the 100-character reason)
+    from django.contrib.contenttypes.models import ContentType
+
+    from exceptions_center.models import ExceptionEvent
+    from orders.services import order_hold_refresh
+    from tests.exceptions_center.factories import RuleFactory
+
+    manager = make_user("sales_manager")
+    order = order_entered(user=manager)
+    rule = RuleFactory(blocking=True)
+    order_type = ContentType.objects.get_for_model(order)
+    ExceptionEvent.objects.bulk_create(
+        ExceptionEvent(
+            number=f"EX-2026-9{n:05d}", rule=rule, category=rule.category, severity=rule.severity, blocking=True,
+            source_type=order_type, source_id=order.pk, source_label=order.number, detail_key=str(n),
+            message_zh="挂起", message_en="held",
+        )
+        for n in range(15)
+    )  # fmt: skip
+
+    # when the hold is recomputed
+    order_hold_refresh(source=order)
+
+    # then the order is held and the history row was written with a reason that fits its column
+    order.refresh_from_db()
+    assert order.is_held
+    reason = order.history.latest().history_change_reason
+    assert reason.startswith("hold: EX-") and len(reason) <= 100
