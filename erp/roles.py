@@ -62,7 +62,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "traceability.*": ["view", "add", "change"],
         "exceptions_center.*": ["view", "change"],
         "quality.*": ["view"],
-        "perm": ["masterdata.view_all_party"],
+        "perm": ["masterdata.view_all_party", "traceability.adjust_stock"],
     },
     "logistics": {
         "masterdata.*": ["view"],
@@ -78,7 +78,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "quality.*": ["view", "add", "change"],
         "exceptions_center.*": ["view", "change"],
         "compliance.*": ["view"],
-        "perm": ["masterdata.view_all_party", "traceability.release_lot"],
+        "perm": [
+            "masterdata.view_all_party",
+            "traceability.release_lot",
+            "traceability.acknowledge_excursion",
+            "traceability.adjust_stock",
+        ],
     },
     "compliance": {
         "masterdata.*": ["view", "add", "change"],

@@ -319,6 +319,52 @@ class StockMove(models.Model):
         raise AppendOnlyError("stock moves are append-only")
 
 
+class StockOperation(models.Model):
+    """A transfer between warehouses, an inventory adjustment or a scrapping: the document the
+    ledger rows of the operation point to, with who did it and why (a reason is always required)."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=MoveKind.choices)
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    product = models.ForeignKey("masterdata.Product", on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey(Lot, verbose_name=_("lot"), on_delete=models.PROTECT, related_name="stock_operations")
+    from_warehouse = models.ForeignKey(
+        "masterdata.Warehouse",
+        verbose_name=_("from warehouse"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    to_warehouse = models.ForeignKey(
+        "masterdata.Warehouse",
+        verbose_name=_("to warehouse"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    quantity = models.IntegerField(_("quantity"), help_text=_("Signed for adjustments, positive otherwise."))
+    reason = models.CharField(_("reason"), max_length=200)
+    serials = models.JSONField(_("serial numbers"), default=list, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("stock operation")
+        verbose_name_plural = _("stock operations")
+        permissions = [("adjust_stock", _("Can adjust and scrap stock"))]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(quantity=0), name="%(app_label)s_%(class)s_quantity_not_zero"),
+            models.CheckConstraint(condition=~models.Q(reason=""), name="%(app_label)s_%(class)s_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
 class StockBalance(models.Model):
     """Stock of one lot in one warehouse: on hand, reserved for orders, and available (the difference)."""
 
@@ -652,9 +698,15 @@ class Excursion(models.Model):
         ordering = ["-started_at", "-id"]
         verbose_name = _("temperature excursion")
         verbose_name_plural = _("temperature excursions")
+        permissions = [("acknowledge_excursion", _("Can acknowledge and close temperature excursions"))]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def in_progress(self) -> bool:
+        """Still going on: no reading has shown it ended (an excursion in progress cannot be closed)."""
+        return self.ended_at is None
 
 
 # --- Trace -------------------------------------------------------------------------------------

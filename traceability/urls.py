@@ -15,4 +15,5 @@ urlpatterns = [
     path("lots/<int:pk>/release/", views.lot_release_view, name="lot_release"),
     path("orders/<int:order_pk>/fulfil/", views.order_fulfil, name="order_fulfil"),
     path("shipments/<int:pk>/", views.shipment_detail, name="shipment_detail"),
+    path("excursions/<int:pk>/acknowledge/", views.excursion_acknowledge_view, name="excursion_acknowledge"),
 ]

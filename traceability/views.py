@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,7 +22,16 @@ from orders.models import SalesOrder
 from traceability import selectors, services
 from traceability.exports import trace_csv_response
 from traceability.forms import DispatchForm, LogisticsEventForm, ReceiptForm, ScanForm, SignatureForm, SignForm
-from traceability.models import Allocation, AllocationStatus, Lot, LotStatus, ReceiptStatus, Shipment, ShipmentStatus
+from traceability.models import (
+    Allocation,
+    AllocationStatus,
+    Excursion,
+    Lot,
+    LotStatus,
+    ReceiptStatus,
+    Shipment,
+    ShipmentStatus,
+)
 
 RECENT_LINES = 50
 
@@ -147,6 +157,8 @@ def lot_detail(request, pk: int):
             "stock_total": sum(s["on_hand"] for s in forward["stock"]),
             "backward": selectors.trace_backward(lot=lot),
             "signature_form": SignatureForm(),
+            "excursions": lot.excursions.all(),
+            "can_acknowledge_excursion": request.user.has_perm("traceability.acknowledge_excursion"),
             "can_release": request.user.has_perm("traceability.release_lot")
             and lot.status in (LotStatus.QUARANTINE, LotStatus.ON_HOLD),
             "status_class": {
@@ -293,6 +305,7 @@ def shipment_detail(request, pk: int):
             "lines": shipment.lines.select_related("lot").prefetch_related("serials__serial_unit").order_by("id"),
             "events": shipment.events.order_by("occurred_at", "id"),
             "excursions": shipment.excursions.all(),
+            "can_acknowledge_excursion": request.user.has_perm("traceability.acknowledge_excursion"),
             "pod": getattr(shipment, "proof_of_delivery", None) if hasattr(shipment, "proof_of_delivery") else None,
             "event_form": event_form,
             "sign_form": sign_form,
@@ -301,3 +314,28 @@ def shipment_detail(request, pk: int):
             "lots": Lot.objects.filter(shipment_lines__shipment=shipment).distinct(),
         },
     )
+
+
+@login_required
+@require_POST
+@permission_required("traceability.acknowledge_excursion", raise_exception=True)
+def excursion_acknowledge_view(request, pk: int):
+    """Acknowledge a temperature excursion with a comment (closes it when it has ended)."""
+    excursion = object_get_for(Excursion.objects.all(), request.user, "view", pk=pk)
+    try:
+        excursion = services.excursion_acknowledge(
+            excursion=excursion, user=request.user, comment=request.POST.get("comment", "")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        if excursion.status == "closed":
+            messages.success(request, _("Excursion closed."))
+        else:
+            messages.success(request, _("Excursion acknowledged; it stays open until it has ended."))
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return redirect(target)
+    if excursion.shipment_id:
+        return redirect("traceability:shipment_detail", pk=excursion.shipment_id)
+    return redirect("traceability:lot_list")

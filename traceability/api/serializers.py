@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from masterdata.models import Party, Warehouse
+from masterdata.models import Party, Product, Warehouse
 from orders.models import SalesOrder
 from traceability.models import (
     Allocation,
@@ -15,6 +15,7 @@ from traceability.models import (
     Shipment,
     ShipmentLine,
     ShipmentStatus,
+    StockOperation,
     TemperatureReading,
 )
 
@@ -396,3 +397,51 @@ class RecallScopeJobSerializer(serializers.ModelSerializer):
         model = RecallScopeJob
         fields = ["id", "criteria", "status", "progress", "lot_count", "result", "error", "created_at", "finished_at"]
         read_only_fields = fields
+
+
+class ExcursionAcknowledgeInputSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=2000, allow_blank=True, help_text="Required by the service.")
+
+
+class StockOperationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StockOperation
+        fields = [
+            "id",
+            "number",
+            "kind",
+            "product",
+            "lot",
+            "from_warehouse",
+            "to_warehouse",
+            "quantity",
+            "reason",
+            "serials",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class _StockInputSerializer(serializers.Serializer):
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+    lot = serializers.PrimaryKeyRelatedField(queryset=Lot.objects.all())
+    reason = serializers.CharField(max_length=200, allow_blank=True, help_text="Required by the service.")
+
+
+class StockTransferInputSerializer(_StockInputSerializer):
+    from_warehouse = serializers.PrimaryKeyRelatedField(queryset=Warehouse.objects.all())
+    to_warehouse = serializers.PrimaryKeyRelatedField(queryset=Warehouse.objects.all())
+    quantity = serializers.IntegerField(min_value=1)
+    serials = serializers.ListField(child=serializers.CharField(max_length=20), required=False, default=list)
+
+
+class StockAdjustInputSerializer(_StockInputSerializer):
+    warehouse = serializers.PrimaryKeyRelatedField(queryset=Warehouse.objects.all())
+    quantity_delta = serializers.IntegerField(help_text="Positive when more was counted, negative when less.")
+
+
+class StockScrapInputSerializer(_StockInputSerializer):
+    warehouse = serializers.PrimaryKeyRelatedField(queryset=Warehouse.objects.all())
+    quantity = serializers.IntegerField(min_value=1)
+    serials = serializers.ListField(child=serializers.CharField(max_length=20), required=False, default=list)

@@ -10,4 +10,6 @@ router.register("allocations", views.AllocationViewSet)
 router.register("shipments", views.ShipmentViewSet)
 router.register("temperature-readings", views.TemperatureReadingViewSet)
 router.register("recall-scopes", views.RecallScopeViewSet)
+router.register("excursions", views.ExcursionViewSet)
+router.register("stock-operations", views.StockOperationViewSet)
 urlpatterns = router.urls

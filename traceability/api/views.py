@@ -12,6 +12,7 @@ from traceability.api import serializers as s
 from traceability.exports import trace_csv_response
 from traceability.models import (
     Allocation,
+    Excursion,
     Lot,
     RecallScopeJob,
     Receipt,
@@ -19,6 +20,7 @@ from traceability.models import (
     Shipment,
     ShipmentLine,
     ShipmentSerial,
+    StockOperation,
     TemperatureReading,
 )
 
@@ -280,3 +282,70 @@ class RecallScopeViewSet(mixins.CreateModelMixin, _ReadOnlyRestricted):
         if isinstance(result, RecallScopeJob):
             return Response(s.RecallScopeJobSerializer(result).data, status=status.HTTP_202_ACCEPTED)
         return Response(result)
+
+
+class ExcursionViewSet(_ReadOnlyRestricted):
+    """Temperature excursions; ``acknowledge`` (quality staff, comment required) closes an ended one."""
+
+    queryset = Excursion.objects.prefetch_related("lots")
+    serializer_class = s.ExcursionSerializer
+    filterset_fields = ["status", "kind", "shipment", "warehouse"]
+    ordering_fields = ["started_at"]
+
+    def get_serializer_class(self):
+        return s.ExcursionAcknowledgeInputSerializer if self.action == "acknowledge" else s.ExcursionSerializer
+
+    @extend_schema(request=s.ExcursionAcknowledgeInputSerializer, responses={200: s.ExcursionSerializer, **ERRORS})
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        """Acknowledge with a comment; an excursion still in progress is acknowledged but not closed."""
+        excursion = self.get_object()
+        data = s.ExcursionAcknowledgeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        excursion = self._call(
+            services.excursion_acknowledge, excursion=excursion, user=request.user, **data.validated_data
+        )
+        return Response(s.ExcursionSerializer(self.get_queryset().get(pk=excursion.pk)).data)
+
+
+class StockOperationViewSet(_ReadOnlyRestricted):
+    """Transfers, adjustments and scrappings: ``POST`` to ``transfer``, ``adjust`` or ``scrap``; each
+    writes the ledger and balances in one transaction, or nothing with the one error shape."""
+
+    queryset = StockOperation.objects.all()
+    serializer_class = s.StockOperationSerializer
+    filterset_fields = ["kind", "product", "lot", "from_warehouse", "to_warehouse"]
+    ordering_fields = ["created_at"]
+    inputs = {
+        "transfer": (s.StockTransferInputSerializer, services.stock_transfer),
+        "adjust": (s.StockAdjustInputSerializer, services.stock_adjust),
+        "scrap": (s.StockScrapInputSerializer, services.stock_scrap),
+    }
+
+    def get_serializer_class(self):
+        return self.inputs[self.action][0] if self.action in self.inputs else s.StockOperationSerializer
+
+    def _run(self, request):
+        serializer_class, service = self.inputs[self.action]
+        data = serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        operation = self._call(service, user=request.user, **data.validated_data)
+        return Response(s.StockOperationSerializer(operation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.StockTransferInputSerializer, responses={201: s.StockOperationSerializer, **ERRORS})
+    @action(detail=False, methods=["post"])
+    def transfer(self, request):
+        """Move released stock of a lot to another warehouse (cold chain only into cold storage)."""
+        return self._run(request)
+
+    @extend_schema(request=s.StockAdjustInputSerializer, responses={201: s.StockOperationSerializer, **ERRORS})
+    @action(detail=False, methods=["post"])
+    def adjust(self, request):
+        """Correct on-hand stock after a count; never below zero or below what is reserved."""
+        return self._run(request)
+
+    @extend_schema(request=s.StockScrapInputSerializer, responses={201: s.StockOperationSerializer, **ERRORS})
+    @action(detail=False, methods=["post"])
+    def scrap(self, request):
+        """Write off unsellable stock (serialised products name their units)."""
+        return self._run(request)

@@ -8,6 +8,7 @@
 - ``coldchain``: temperature readings, excursions and gaps
 - ``recall``: recall scope, at once or as a background job
 - ``scans``: periodic stock scans (expired stock on hand)
+- ``stock``: transfers between warehouses, inventory adjustments, scrapping
 """
 
 from traceability.services.allocation import (
@@ -29,6 +30,7 @@ from traceability.services.receiving import (
 )
 from traceability.services.scans import shipments_overdue_scan, stock_expiry_scan, stock_scan
 from traceability.services.shipments import shipment_create, shipment_dispatch, shipment_event_record, shipment_sign
+from traceability.services.stock import stock_adjust, stock_scrap, stock_transfer
 
 __all__ = [
     "AllocationResult",
@@ -55,8 +57,11 @@ __all__ = [
     "shipment_event_record",
     "shipment_sign",
     "shipments_overdue_scan",
+    "stock_adjust",
     "stock_expiry_scan",
     "stock_moves_post",
     "stock_scan",
+    "stock_scrap",
+    "stock_transfer",
     "temperature_readings_record",
 ]

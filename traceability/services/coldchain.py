@@ -174,17 +174,25 @@ def excursions_detect(*, shipment=None, warehouse=None, start, end, user=None) -
 
 @transaction.atomic
 def excursion_acknowledge(*, excursion: Excursion, user, comment: str) -> Excursion:
-    """Acknowledge an excursion with a comment (required); one still in progress cannot be closed."""
-    require_perm(user, "traceability.change_excursion")
-    excursion = Excursion.objects.select_for_update().get(pk=excursion.pk)
-    if not (comment or "").strip():
+    """Quality staff acknowledge an excursion with a comment (DOMAIN.md §5): an excursion that has
+    ended is closed; one still in progress is only acknowledged and stays open for closing once a
+    reading shows it ended. A closed excursion cannot be acknowledged again. History keeps each step.
+    """
+    require_perm(
+        user, "traceability.acknowledge_excursion", _("Only quality staff may acknowledge temperature excursions.")
+    )
+    comment = (comment or "").strip()
+    if not comment:
         raise DomainError(
             _("Acknowledging an excursion needs a comment."),
             code="validation_error",
             fields={"comment": [_("Enter a comment.")]},
         )
-    excursion.comment = comment.strip()
-    excursion.status = ExcursionStatus.CLOSED if excursion.ended_at else ExcursionStatus.ACKNOWLEDGED
-    with_history(excursion, user=user, reason="acknowledged")
+    excursion = Excursion.objects.select_for_update().get(pk=excursion.pk)
+    if excursion.status == ExcursionStatus.CLOSED:
+        raise DomainError(_("This excursion is already closed."), code="excursion_closed")
+    excursion.comment = comment
+    excursion.status = ExcursionStatus.ACKNOWLEDGED if excursion.in_progress else ExcursionStatus.CLOSED
+    with_history(excursion, user=user, reason="acknowledged" if excursion.in_progress else "closed")
     excursion.save()
     return excursion
