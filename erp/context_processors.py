@@ -46,6 +46,10 @@ def navigation(request) -> dict:
             url = reverse(url_name)
         except NoReverseMatch:
             continue
-        items.append({"label": label, "url": url, "active": request.path.startswith(url)})
+        items.append({"label": label, "url": url, "active": False})
+    # Only the most specific section is highlighted (/traceability/lots/ is "Lots", not also "Receiving").
+    matching = [item for item in items if request.path.startswith(item["url"])]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["active"] = True
     roles = [ROLE_LABELS.get(name, name) for name in user.groups.values_list("name", flat=True)]
     return {"nav_items": items, "user_roles": roles}

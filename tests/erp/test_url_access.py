@@ -231,3 +231,22 @@ def test_the_home_page_of_a_user_without_role_shows_no_counts(client, make_user,
     # then
     assert response.status_code == 200
     assert response.context["counts"] == []
+
+
+def test_navigation_highlights_only_the_most_specific_section(rf, make_user):
+    # given a warehouse user on a lot page (under the receiving section's URL prefix)
+    from django.urls import reverse
+
+    from erp.context_processors import navigation
+
+    user = make_user("warehouse")
+    items = navigation(_request(rf, user, reverse("traceability:lot_list")))["nav_items"]
+
+    # then exactly one entry is active
+    assert [item["url"] for item in items if item["active"]] == [reverse("traceability:lot_list")]
+
+
+def _request(rf, user, path):
+    request = rf.get(path)
+    request.user = user
+    return request
