@@ -315,4 +315,5 @@ ERP_HOLD_REFRESHERS: dict[str, str] = {
 DEMO_SEED_STEPS = [
     "masterdata.demo.seed",
     "traceability.demo.seed",
+    "orders.demo.seed",
 ]
