@@ -38,12 +38,15 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 TESTING = env_bool("ERP_TESTING", False)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+# Quick-start mode (no DATABASE_URL: the embedded database in var/) is never production, so management
+# commands such as makemigrations work there without configuration.
+QUICK_START = not os.environ.get("DATABASE_URL")
 if not SECRET_KEY:
-    if not DEBUG and not TESTING:
+    if not DEBUG and not TESTING and not QUICK_START:
         from django.core.exceptions import ImproperlyConfigured
 
         raise ImproperlyConfigured("DJANGO_SECRET_KEY is not set. Set it, or set DJANGO_DEBUG=1 for local development.")
-    # Local development and tests only: a fixed, obviously insecure key.
+    # Local development, quick start and tests only: a fixed, obviously insecure key.
     SECRET_KEY = "insecure-local-development-key-do-not-use-in-production-0123456789"
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")

@@ -37,8 +37,9 @@ def test_check_deploy_is_clean_under_production_variables():
 
 
 def test_settings_refuse_to_start_without_a_secret_key_when_not_debugging():
-    # given
+    # given a production-like environment (a configured database) without a secret key
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_DEBUG", "ERP_TESTING", "DJANGO_SECRET_KEY")}
+    env["DATABASE_URL"] = os.environ.get("DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/erp"
 
     # when
     result = subprocess.run(
