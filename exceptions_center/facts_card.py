@@ -123,9 +123,9 @@ def _choice_labels() -> dict[str, dict[str, str]]:
 
 def _localised_pairs(value: dict) -> dict:
     """Keep only the current language of ``x_zh`` / ``x_en`` pairs, under the name ``x``."""
-    from django.utils.translation import get_language
+    from erp.kernel.i18n import is_english
 
-    suffix = "_en" if (get_language() or "").startswith("en") else "_zh"
+    suffix = "_en" if is_english() else "_zh"
     out: dict = {}
     for key, inner in value.items():
         if key.endswith(("_zh", "_en")) and f"{key[:-3]}_zh" in value and f"{key[:-3]}_en" in value:

@@ -15,13 +15,10 @@ from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-
-def _localised(zh: str, en: str) -> str:
-    return en if (get_language() or "").startswith("en") and en else zh
+from erp.kernel.i18n import localised
 
 
 class Category(models.TextChoices):
@@ -73,7 +70,7 @@ class Department(models.Model):
         verbose_name_plural = _("departments")
 
     def __str__(self) -> str:
-        return _localised(self.name_zh, self.name_en)
+        return localised(self.name_zh, self.name_en)
 
 
 class Rule(models.Model):
@@ -125,7 +122,7 @@ class Rule(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _localised(self.name_zh, self.name_en)
+        return localised(self.name_zh, self.name_en)
 
 
 class RuleRouteStep(models.Model):
@@ -233,7 +230,7 @@ class ExceptionEvent(models.Model):
 
     @property
     def message(self) -> str:
-        return _localised(self.message_zh, self.message_en)
+        return localised(self.message_zh, self.message_en)
 
     @property
     def is_active(self) -> bool:

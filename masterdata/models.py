@@ -7,11 +7,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from erp.kernel.i18n import localised
 from masterdata.validators import (
     normalise_gtin,
     normalise_registration_number,
@@ -25,10 +25,6 @@ from masterdata.validators import (
 
 # Products whose whole label range sits at or below this are cold chain (refrigerated 2–8 °C, frozen).
 COLD_CHAIN_MAX_C = Decimal("8")
-
-
-def _localised(zh: str, en: str) -> str:
-    return en if (get_language() or "").startswith("en") and en else zh
 
 
 class Region(models.Model):
@@ -47,7 +43,7 @@ class Region(models.Model):
         verbose_name_plural = _("regions")
 
     def __str__(self) -> str:
-        return _localised(self.name_zh, self.name_en)
+        return localised(self.name_zh, self.name_en)
 
 
 class PartyKind(models.TextChoices):
@@ -135,7 +131,7 @@ class Party(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _localised(self.name, self.name_en)
+        return localised(self.name, self.name_en)
 
     @property
     def is_hospital(self) -> bool:
@@ -270,7 +266,7 @@ class Product(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _localised(self.name_zh, self.name_en)
+        return localised(self.name_zh, self.name_en)
 
     @property
     def is_cold_chain(self) -> bool:
@@ -341,7 +337,7 @@ class Warehouse(models.Model):
 
     @property
     def display_name(self) -> str:
-        return _localised(self.name, self.name_en)
+        return localised(self.name, self.name_en)
 
     def save(self, *args, **kwargs) -> None:
         if self.region_code:
