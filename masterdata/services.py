@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm, remove_perm
 
+from erp.kernel.history import history_stamp
 from masterdata.models import Party, Product, Warehouse
 from masterdata.validators import normalise_gtin, normalise_uscc, validate_gtin
 
@@ -27,9 +28,7 @@ def _save(instance, *, user, reason: str = "", errors: dict[str, list[Validation
         errors = exc.update_error_dict(errors)
     if errors:
         raise ValidationError(errors)
-    instance._history_user = user if user is not None and user.is_authenticated else None
-    if reason:
-        instance._change_reason = reason
+    history_stamp(instance, user=user, reason=reason)
     instance.save()
 
 

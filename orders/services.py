@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from erp.kernel.errors import DomainError, PermissionDenied
+from erp.kernel.history import acting_user, history_stamp
 from erp.kernel.numbering import next_number
 from masterdata.models import Party, Product, Warehouse
 from orders.models import (
@@ -82,13 +83,8 @@ DOWNSTREAM_STATUSES = (
 # --- helpers ------------------------------------------------------------------------------------
 
 
-def _acting(user):
-    return user if user is not None and getattr(user, "is_authenticated", False) else None
-
-
 def _with_history(instance, *, user, reason: str) -> None:
-    instance._history_user = _acting(user)
-    instance._change_reason = reason or None
+    history_stamp(instance, user=user, reason=reason)
 
 
 def _order_lock(order: SalesOrder) -> SalesOrder:
@@ -437,7 +433,7 @@ def _rules_run(order: SalesOrder, *, lines: list[SalesOrderLine], is_new: bool, 
     rules_evaluate(
         event="order.saved",
         source=order,
-        context={"is_new": is_new, "lines": lines, "user_id": getattr(_acting(user), "pk", None)},
+        context={"is_new": is_new, "lines": lines, "user_id": getattr(acting_user(user), "pk", None)},
     )
     order.saved_lines = lines  # the API answers with them without reading them back
 
@@ -459,12 +455,9 @@ def order_hold_refresh(*, source: SalesOrder) -> SalesOrder:
         source.is_held = is_held
         source.hold_summary = summary
         # The hold shows in the history (and so in the order timeline) as a system change.
-        if is_held:
-            reason = "hold: " + ", ".join(e.number for e in events)
-            # simple-history keeps at most 100 characters of reason; the summary holds the full list.
-            source._change_reason = reason if len(reason) <= 100 else reason[:99] + "…"
-        else:
-            source._change_reason = "hold released"
+        # A long list of events is cut to the history column; hold_summary keeps the full list.
+        reason = "hold: " + ", ".join(e.number for e in events) if is_held else "hold released"
+        history_stamp(source, user=None, reason=reason)
         source.save(update_fields=["is_held", "hold_summary", "updated_at"])
     return source
 
@@ -494,7 +487,9 @@ def order_create(*, user, lines: list[dict], reason: str = "", **header: Any) ->
     order.save()
     for line in new:
         line.order = order
-    bulk_create_with_history(new, SalesOrderLine, default_user=_acting(user), default_change_reason=reason or "created")
+    bulk_create_with_history(
+        new, SalesOrderLine, default_user=acting_user(user), default_change_reason=reason or "created"
+    )
     _grant_rep(order, order.sales_rep)
     _rules_run(order, lines=built, is_new=True, user=user)
     return order
@@ -533,11 +528,13 @@ def order_update(
             changed,
             SalesOrderLine,
             [*LINE_FIELDS, "net_amount", "tax_amount", "gross_amount"],
-            default_user=_acting(user),
+            default_user=acting_user(user),
             default_change_reason=change_reason,
         )
     if new:
-        bulk_create_with_history(new, SalesOrderLine, default_user=_acting(user), default_change_reason=change_reason)
+        bulk_create_with_history(
+            new, SalesOrderLine, default_user=acting_user(user), default_change_reason=change_reason
+        )
     built.sort(key=lambda line: line.line_no)
     order.recompute_totals(built)
     _with_history(order, user=user, reason=change_reason)
@@ -565,7 +562,7 @@ def order_submit(*, order: SalesOrder, user, reason: str = "") -> SalesOrder:
         lines,
         SalesOrderLine,
         ["submitted_unit_price", "submitted_discount_pct"],
-        default_user=_acting(user),
+        default_user=acting_user(user),
         default_change_reason=reason or "submitted",
     )
     order.status = OrderStatus.SUBMITTED

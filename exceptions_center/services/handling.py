@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history
 
 from erp.kernel.errors import DomainError, PermissionDenied
+from erp.kernel.history import history_stamp
 from erp.models import SignatureMeaning
 from exceptions_center.models import (
     ACTIVE_STATUSES,
@@ -163,8 +164,7 @@ def _log(
 def _save(event: ExceptionEvent, *, user, reason: str, fields: Iterable[str]) -> None:
     """Save the changed fields with a bumped version and the history's user and reason."""
     event.version += 1
-    event._history_user = user
-    event._change_reason = str(reason)[:100]
+    history_stamp(event, user=user, reason=reason)
     event.save(update_fields=[*fields, "version"])
 
 

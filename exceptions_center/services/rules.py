@@ -23,6 +23,7 @@ from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from erp.kernel.errors import DomainError
+from erp.kernel.history import history_stamp
 from erp.kernel.numbering import next_number
 from exceptions_center import engine
 from exceptions_center.facts_registry import facts_build
@@ -490,9 +491,7 @@ def rule_save(*, rule: Rule, user, reason: str = "", route: list | None = None, 
     if validate:
         rule_validate(rule=rule)
     rule.full_clean(exclude=["route"])
-    rule._history_user = user if user is not None and user.is_authenticated else None
-    if reason:
-        rule._change_reason = reason[:100]
+    history_stamp(rule, user=user, reason=reason)
     rule.save()
     if route is not None:
         from exceptions_center.models import RuleRouteStep

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 from erp.kernel.errors import PermissionDenied
+from erp.kernel.history import acting_user as acting
+from erp.kernel.history import history_stamp as with_history
 
-
-def acting(user):
-    return user if user is not None and getattr(user, "is_authenticated", False) else None
-
-
-def with_history(instance, *, user, reason: str = "") -> None:
-    instance._history_user = acting(user)
-    instance._change_reason = reason or None
+__all__ = ["acting", "require_perm", "rules_evaluate", "with_history"]
 
 
 def require_perm(user, perm: str, message=None) -> None:
