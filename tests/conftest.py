@@ -66,6 +66,27 @@ def pytest_runtest_teardown(item, nextitem):
             reference_data_reload()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _celery_eager():
+    """Tasks run in-process right after commit in every test, even when REDIS_URL is set (as in CI).
+
+    Otherwise a transactional test anywhere in the suite would publish to Redis, and a worker started
+    by tests/integration could still be writing when the next test flushes the database. The real
+    worker on Redis is exercised in tests/integration only, which switches the broker for its module.
+    """
+    from kombu import pools
+
+    from erp.celery import app
+
+    saved = (app.conf.task_always_eager, app.conf.broker_url)
+    app.conf.task_always_eager, app.conf.broker_url = True, "memory://"
+    app._pool = None
+    app.amqp._producer_pool = None
+    pools.reset()
+    yield
+    app.conf.task_always_eager, app.conf.broker_url = saved
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Production hashing (PBKDF2, 1M rounds) costs ~0.5 s per user; tests need no strong hashes."""

@@ -24,18 +24,6 @@ HIGH_RULE = "ORD-CUSTOMER-INCOMPLETE"
 MEDIUM_RULE = "ORD-PRICE-BELOW-LIST"
 
 
-@pytest.fixture(autouse=True)
-def _celery_eager():
-    """Routing runs after commit as a Celery task: run it in the live server's thread, even when
-    REDIS_URL is set (CI), so the tasks and approval steps exist when the next person looks."""
-    from erp.celery import app
-
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
-
-
 def _logout(page):
     page.click("details.user-menu > summary")
     page.click("details.user-menu form button[type=submit]")

@@ -44,15 +44,3 @@ def medium_event(route):
     """A medium-severity business event with an approval chain: sales management, then finance."""
     rule = rule_with_route("sales_management", "finance", category="business", severity="medium")
     return route(event_for(rule))
-
-
-@pytest.fixture(autouse=True)
-def _celery_eager():
-    """These tests run tasks in-process after commit even when REDIS_URL is set (as in CI); the real
-    worker is exercised in tests/integration."""
-    from erp.celery import app
-
-    saved = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = saved
