@@ -96,8 +96,21 @@ def seed(lines: int = 20):
     return token.key, customer, warehouse, products
 
 
+def quantities(seq: int, lines: int) -> list[int]:
+    """Line quantities that spell ``seq`` in base 997: different for every ``seq`` below 997**lines, so
+    no bench order is a likely duplicate of another (which would raise and route an exception event and
+    measure that instead of a clean save)."""
+    return [1 + (seq // 997**i) % 997 for i in range(lines)]
+
+
+def order_seq_start() -> int:
+    """Milliseconds since the epoch, wrapped at 997**3 (about 11.5 days): each run starts past the
+    previous run's numbers, so orders of runs within the duplicate window (24 h) differ too."""
+    return int(time.time() * 1000) % 997**3
+
+
 def payload(customer, warehouse, products, lines: int, seq: int = 0) -> dict:
-    """A clean order; ``seq`` varies the quantities so consecutive orders are not duplicates."""
+    """A clean order; ``seq`` sets the quantities so no two orders are duplicates."""
     import datetime as dt
 
     from django.utils import timezone
@@ -107,7 +120,10 @@ def payload(customer, warehouse, products, lines: int, seq: int = 0) -> dict:
         "warehouse": warehouse.pk,
         "requested_delivery_date": (timezone.localdate() + dt.timedelta(days=10)).isoformat(),
         "customer_po": "BENCH",
-        "lines": [{"product": p.pk, "quantity": 1 + (seq * 31 + i) % 997} for i, p in enumerate(products[:lines])],
+        "lines": [
+            {"product": p.pk, "quantity": q}
+            for p, q in zip(products[:lines], quantities(seq, len(products[:lines])), strict=True)
+        ],
     }
 
 
@@ -172,7 +188,7 @@ def bench_save(runs: int, lines: int) -> None:
     token, customer, warehouse, products = seed(lines)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
-    seq = iter(range(int(time.time() * 1000) % 10**9, 10**10))  # new quantities on every run
+    seq = iter(range(order_seq_start(), 10**12))  # new quantities on every run
     enabled_before = set(Rule.objects.filter(event="order.saved", enabled=True).values_list("code", flat=True))
     results = {}
     try:
@@ -208,7 +224,7 @@ LOADGEN = r"""
 import http.client, json, sys, threading, time
 host, port, token, body = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 total, threads = int(sys.argv[5]), int(sys.argv[6])
-lock = threading.Lock(); state = {"left": total, "ok": 0, "bad": 0, "lat": [], "n": int(time.time() * 1000) % 100000}
+lock = threading.Lock(); state = {"left": total, "ok": 0, "bad": 0, "lat": [], "n": int(sys.argv[7])}
 template = json.loads(body)
 def worker():
     conn = http.client.HTTPConnection(host, port, timeout=30)
@@ -217,8 +233,8 @@ def worker():
         with lock:
             if state["left"] <= 0: break
             state["left"] -= 1; state["n"] += 1; n = state["n"]
-        # other quantities on every order, so none is a likely duplicate of another
-        for i, line in enumerate(template["lines"]): line["quantity"] = 1 + (n * 31 + i) % 997
+        # quantities spell n in base 997: no order is a likely duplicate of another
+        for i, line in enumerate(template["lines"]): line["quantity"] = 1 + (n // 997 ** i) % 997
         payload = json.dumps(template)
         t = time.perf_counter()
         try:
@@ -249,6 +265,7 @@ def bench_sustained(orders: int, threads: int, port: int, lines: int = 5) -> Non
     token, customer, warehouse, products = seed(20)
     body = json.dumps(payload(customer, warehouse, products, lines))
     before = SalesOrder.objects.count()
+    start = order_seq_start()
     connection.close()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "erp.settings"}
     server = subprocess.Popen(
@@ -276,12 +293,13 @@ def bench_sustained(orders: int, threads: int, port: int, lines: int = 5) -> Non
                 time.sleep(0.2)
         # warm up both workers (rule compilation, connections)
         subprocess.run(
-            [sys.executable, "-c", LOADGEN, "127.0.0.1", str(port), token, body, "40", "4"],
+            [sys.executable, "-c", LOADGEN, "127.0.0.1", str(port), token, body, "40", "4", str(start)],
             check=True,
             capture_output=True,
         )
+        loadgen = [sys.executable, "-c", LOADGEN, "127.0.0.1", str(port), token, body]
         done = subprocess.run(
-            [sys.executable, "-c", LOADGEN, "127.0.0.1", str(port), token, body, str(orders), str(threads)],
+            [*loadgen, str(orders), str(threads), str(start + 40)],
             check=True,
             capture_output=True,
             text=True,

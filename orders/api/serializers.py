@@ -2,6 +2,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from erp.kernel.serializers import CachedFieldsMixin
 from orders.models import PaymentTerms, SalesOrder, SalesOrderLine
 from orders.selectors import event_line_no, order_open_events
 
@@ -105,7 +106,7 @@ class PartyRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class OrderLineOutputSerializer(serializers.ModelSerializer):
+class OrderLineOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     sku = serializers.CharField(source="product.sku", read_only=True)
     product_name = serializers.CharField(source="product.display_name", read_only=True)
 
@@ -133,7 +134,7 @@ class OrderLineOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderOutputSerializer(serializers.ModelSerializer):
+class OrderOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     customer = PartyRefSerializer(read_only=True)
     ship_to = PartyRefSerializer(read_only=True, allow_null=True)
     warehouse_code = serializers.CharField(source="warehouse.code", read_only=True)
