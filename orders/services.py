@@ -17,7 +17,8 @@ from typing import Any
 
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import router, transaction
+from django.db.models.deletion import Collector
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -409,6 +410,39 @@ def _lines_build(
     return result, new, changed, errors
 
 
+def _lines_delete_with_history(lines: list[SalesOrderLine], *, user, reason: str) -> None:
+    """Delete removed lines in a fixed number of queries, each with its "-" history row.
+
+    ``Model.delete()`` (and ``QuerySet.delete()``, as simple-history listens to ``post_delete``) costs
+    a history insert and a delete per line. Instead the collector checks what protects the lines (stock
+    allocated or shipped for them: ``ProtectedError``), the history rows are inserted in bulk as
+    simple-history would write them, and one DELETE removes the rows. Nothing cascades from a line
+    (``tests/orders/test_services.py`` holds that line), so that DELETE is the whole deletion.
+    """
+    if not lines:
+        return
+    using = router.db_for_write(SalesOrderLine)
+    Collector(using=using, origin=lines).collect(lines)
+    history_model = SalesOrderLine.history.model
+    now = timezone.now()
+    rows = []
+    for line in lines:
+        history_stamp(line, user=user, reason=reason)
+        rows.append(
+            history_model(
+                history_date=now,
+                history_user=line._history_user,
+                history_change_reason=line._change_reason,
+                history_type="-",
+                **{field.attname: getattr(line, field.attname) for field in history_model.tracked_fields},
+            )
+        )
+    history_model.objects.bulk_create(rows)
+    # _raw_delete: the DELETE without the per-row signals whose only listener would write the history
+    # rows written above a second time.
+    SalesOrderLine.objects.filter(pk__in=[line.pk for line in lines])._raw_delete(using)
+
+
 def _raise_if_errors(header_errors: dict, line_errors: list[dict]) -> None:
     fields: dict[str, Any] = dict(header_errors)
     if any(line_errors):
@@ -520,9 +554,7 @@ def order_update(
     _raise_if_errors(header_errors, line_errors)
     removed = [line for pk, line in existing.items() if pk not in {b.pk for b in built}]
     change_reason = reason or "updated"
-    for line in removed:
-        _with_history(line, user=user, reason=change_reason)
-        line.delete()
+    _lines_delete_with_history(removed, user=user, reason=change_reason)
     if changed:
         bulk_update_with_history(
             changed,

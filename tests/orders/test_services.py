@@ -2,14 +2,18 @@ import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, models
+from django.test.utils import CaptureQueriesContext
 from guardian.shortcuts import get_perms
 
 from erp.kernel.errors import DomainError, PermissionDenied
+from exceptions_center.models import ExceptionEvent
 from orders import services
 from orders.models import OrderStatus, SalesOrder, SalesOrderLine
+from tests.exceptions_center.engine_factories import rule_saved
 from tests.masterdata.factories import ProductFactory, WarehouseFactory
 from tests.orders.factories import customer_for, in_days, order_entered
+from tests.traceability.factories import released_stock
 
 
 def _state(order):
@@ -137,7 +141,10 @@ def test_order_update_changes_adds_and_removes_lines(rep, customer, warehouse):
     assert order.net_amount == Decimal("62.50") + Decimal("8.00")
     assert order.notes == "deliver to the back door"
     assert order.history.first().history_change_reason == "customer called"
-    assert SalesOrderLine.history.filter(id=first.pk, history_type="-").exists()
+    removed = SalesOrderLine.history.get(id=first.pk, history_type="-")
+    assert (removed.history_user, removed.history_change_reason) == (rep, "customer called")
+    assert (removed.order_id, removed.product_id, removed.quantity) == (order.pk, p1.pk, 1)
+    assert not SalesOrderLine.objects.filter(pk=first.pk).exists()
     assert SalesOrderLine.history.filter(id=second.pk, history_type="~").first().history_user == rep
 
 
@@ -461,3 +468,104 @@ def test_order_hold_refresh_keeps_the_history_reason_within_its_column_with_many
     assert order.is_held
     reason = order.history.latest().history_change_reason
     assert reason.startswith("hold: EX-") and len(reason) <= 100
+
+
+def test_nothing_cascades_from_an_order_line():
+    # order_update deletes removed lines with one DELETE, which is only the whole deletion while every
+    # relation to a line protects it (allocations, shipment lines) or is a history copy.
+    relations = [
+        field
+        for field in SalesOrderLine._meta.get_fields(include_hidden=True)
+        if field.auto_created and not field.concrete and (field.one_to_many or field.one_to_one)
+    ]
+    assert relations
+    assert {field.on_delete for field in relations} <= {models.PROTECT, models.DO_NOTHING}
+
+
+# --- query counts -----------------------------------------------------------------------------------
+
+
+def _stocked_lines(count: int, warehouse) -> list[dict]:
+    """``count`` lines of distinct products with released stock in ``warehouse``: no catalogue rule fires
+    (no shortage, list price, not cold chain), so every order raises the same events (none)."""
+    lines = []
+    for _ in range(count):
+        product = ProductFactory()
+        released_stock(product=product, warehouse=warehouse, quantity=100, expiry=in_days(600))
+        lines.append({"product": product, "quantity": 1})
+    return lines
+
+
+def _extra_rules(count: int) -> None:
+    """``count`` enabled order.saved rules that read the header, the customer, the lines and their stock
+    but do not fire: the cost of evaluating a rule must not be a query."""
+    conditions = [
+        "order.gross_fen < 0",
+        'customer.code == "nobody"',
+        "item.quantity > 1000000",
+        "item.stock.shortage > 1000000",
+    ]
+    for index in range(count):
+        condition = conditions[index % len(conditions)]
+        per_line = {"iterate_over": "order.lines", "detail_key": "item.key"} if "item." in condition else {}
+        rule_saved(condition=condition, **per_line)
+
+
+def _order_create_queries(*, user, customer, warehouse, lines) -> tuple[int, SalesOrder]:
+    with CaptureQueriesContext(connection) as queries:
+        order = services.order_create(user=user, customer=customer, warehouse=warehouse, lines=lines)
+    return len(queries), order
+
+
+@pytest.mark.django_db
+def test_order_create_query_count_is_constant_in_lines_and_rules(rep, warehouse):
+    # given: a first save compiles the catalogue, so every save measured below finds the rules cached
+    order_entered(user=rep, customer=customer_for(rep), warehouse=warehouse, lines=_stocked_lines(1, warehouse))
+    two, twelve = _stocked_lines(2, warehouse), _stocked_lines(12, warehouse)
+    # when
+    with_2, order_2 = _order_create_queries(user=rep, customer=customer_for(rep), warehouse=warehouse, lines=two)
+    with_12, order_12 = _order_create_queries(user=rep, customer=customer_for(rep), warehouse=warehouse, lines=twelve)
+    _extra_rules(20)
+    order_entered(user=rep, customer=customer_for(rep), warehouse=warehouse, lines=_stocked_lines(1, warehouse))
+    more_rules, order_rules = _order_create_queries(
+        user=rep, customer=customer_for(rep), warehouse=warehouse, lines=_stocked_lines(12, warehouse)
+    )
+    # then
+    assert (order_2.lines.count(), order_12.lines.count()) == (2, 12)
+    assert not ExceptionEvent.objects.filter(source_id__in=[order_2.pk, order_12.pk, order_rules.pk]).exists()
+    assert with_2 == with_12 == more_rules
+
+
+@pytest.mark.django_db
+def test_order_update_query_count_is_constant_in_lines_and_rules(rep, warehouse):
+    """Each update changes half the lines, removes the other half (with a history row each) and adds as
+    many new ones."""
+
+    # given
+    def entered(count: int) -> SalesOrder:
+        return order_entered(
+            user=rep, customer=customer_for(rep), warehouse=warehouse, lines=_stocked_lines(count, warehouse)
+        )
+
+    def update_queries(order: SalesOrder) -> int:
+        lines = list(order.lines.order_by("line_no"))
+        half = len(lines) // 2
+        wanted = [{"id": line.pk, "quantity": 2} for line in lines[:half]] + _stocked_lines(half, warehouse)
+        with CaptureQueriesContext(connection) as queries:
+            services.order_update(order=order, user=rep, lines=wanted, reason="customer called")
+        assert order.lines.count() == len(lines)
+        assert (
+            SalesOrderLine.history.filter(id__in=[line.pk for line in lines[half:]], history_type="-").count() == half
+        )
+        return len(queries)
+
+    update_queries(entered(2))  # compiles the catalogue
+    small, large = entered(2), entered(12)
+    # when
+    with_2, with_12 = update_queries(small), update_queries(large)
+    _extra_rules(20)
+    update_queries(entered(2))
+    more_rules = update_queries(entered(12))
+    # then
+    assert not ExceptionEvent.objects.filter(source_id__in=[small.pk, large.pk]).exists()
+    assert with_2 == with_12 == more_rules
