@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, QuerySet
 
@@ -16,6 +17,7 @@ from exceptions_center.models import ACTIVE_STATUSES, ExceptionEvent
 from orders.models import SalesOrder, SalesOrderLine
 
 _LINE_KEY = re.compile(r"^L(\d+)(?:@|$)")
+SALES_ROLES = ("sales", "sales_manager")
 
 
 def _open_events() -> Prefetch:
@@ -279,3 +281,13 @@ def _event_url(event: ExceptionEvent) -> str:
         return reverse("exceptions_center:event_detail", args=[event.number])
     except NoReverseMatch:
         return ""
+
+
+def order_sales_rep_choices() -> QuerySet:
+    """The users an order list can be filtered by rep: members of the sales and sales-manager roles."""
+    return (
+        get_user_model()
+        .objects.filter(groups__name__in=SALES_ROLES)
+        .distinct()
+        .order_by("-is_active", "last_name", "first_name", "username")
+    )

@@ -24,7 +24,7 @@ from masterdata.models import Party, Product
 from masterdata.selectors import party_list_visible_to
 from masterdata.validators import normalise_gtin
 from orders import selectors, services
-from orders.filters import OrderFilterSet
+from orders.filters import OrderListFilterSet
 from orders.forms import OrderHeaderForm, line_dicts, lines_from_post
 from orders.models import CENT, EDITABLE_STATUSES, SalesOrder, money
 
@@ -52,28 +52,45 @@ def _order_or_404(request, pk: int, action: str = "view") -> SalesOrder:
 
 @_requires("orders.view_salesorder")
 def order_list(request):
-    """My orders for a rep (row-level scoping), every order for managers and back office."""
+    """My orders for a rep (row-level scoping), every order for managers and back office.
+
+    Empty filter values mean "any"; a value that cannot be read (a malformed date, an unknown status)
+    lists nothing and says which filter is wrong."""
     queryset = selectors.order_list_visible_to(user=request.user)
-    filterset = OrderFilterSet(request.GET or None, queryset=queryset)
-    rows = filterset.qs if not filterset.is_bound or filterset.is_valid() else queryset.none()
+    filterset = OrderListFilterSet(request.GET or None, queryset=queryset)
+    form = filterset.form
+    filter_errors = []
+    if not filterset.is_bound or filterset.is_valid():
+        rows = filterset.qs
+    else:
+        rows = queryset.none()
+        filter_errors = [
+            _("%(filter)s: %(problem)s") % {"filter": form.fields[name].label, "problem": " ".join(messages_)}
+            if name in form.fields
+            else " ".join(messages_)
+            for name, messages_ in form.errors.items()
+        ]
     sort = request.GET.get("sort", "")
     if sort.lstrip("-") not in SORT_FIELDS:
         sort = "-created_at"
     page_obj = Paginator(rows.order_by(sort, "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
-    filter_names = ("q", "status", "is_held", "created_after", "created_before")
-    filtered = any(request.GET.get(name) not in (None, "", "unknown") for name in filterset.form.fields)
-    form = filterset.form
+    sees_all = request.user.has_perm("orders.view_all_salesorder")
+    filter_names = ["q", "status", "is_held", "customer_q", "created_after", "created_before"]
+    if sees_all:
+        filter_names.insert(4, "sales_rep")
+    filtered = any(request.GET.get(name) not in (None, "", "unknown") for name in form.fields)
     form.fields["is_held"].widget.choices = [("unknown", _("All")), ("true", _("Held")), ("false", _("Not held"))]
-    form.fields["status"].widget.attrs["size"] = 1
+    form.fields["sales_rep"].empty_label = _("All")
     context = {
         "filter_form": form,
         "filter_fields": [form[name] for name in filter_names],
+        "filter_errors": filter_errors,
         "page_obj": page_obj,
         "rows": page_obj.object_list,
         "filtered": filtered,
         "default_sort": "-created_at",
         "can_add": request.user.has_perm("orders.add_salesorder"),
-        "sees_all": request.user.has_perm("orders.view_all_salesorder"),
+        "sees_all": sees_all,
     }
     if request.htmx and request.htmx.target == "results":
         return render(request, "orders/_salesorder_results.html", context)

@@ -93,3 +93,14 @@ def test_sales_rep_enters_an_order_and_sees_the_hold(live_server, page, login, s
     expect(held_row).to_contain_text(order.number)
     expect(held_row.locator(".hold-reason")).to_contain_text("统一社会信用代码")
     screenshot("orders_04_list_with_held_order")
+
+    # the filters work as the page sends them ("All" statuses, empty dates): held only, then by customer
+    page.select_option("#id_is_held", "true")
+    expect(page.locator("#results table.orders tr")).to_have_count(2)  # header and the held order
+    expect(page.locator("#results tr.held")).to_contain_text(order.number)
+    page.fill("#id_customer_q", "仁济")
+    expect(page.locator("#results tr.held")).to_contain_text(order.number)
+    screenshot("orders_05_list_filtered")
+    page.fill("#id_customer_q", "协和")
+    expect(page.locator("#results .empty")).to_contain_text("没有符合")
+    assert "is_held=true" in page.url and "customer_q=" in page.url

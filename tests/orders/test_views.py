@@ -1,7 +1,11 @@
+import datetime as dt
+import re
 from decimal import Decimal
+from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from orders.models import OrderStatus, SalesOrder
 from tests.masterdata.factories import ProductFactory, make_gtin
@@ -211,3 +215,114 @@ def test_order_list_query_count_does_not_grow_with_orders(client, manager_user, 
     client.force_login(manager_user)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("orders:order_list")).status_code == 200
+
+
+class _FilterForm(HTMLParser):
+    """What the order list's filter form submits when nothing is changed: every field, empty ones
+    included, with the value the page gives it (a select sends its selected, else its first, option)."""
+
+    def __init__(self, page: str):
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self.options: dict[str, list[str]] = {}
+        self._in_form = False
+        self._select: str | None = None
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and "filters" in (attrs.get("class") or "").split():
+            self._in_form = True
+        elif not self._in_form:
+            return
+        elif tag == "input" and attrs.get("name"):
+            self.fields[attrs["name"]] = attrs.get("value") or ""
+        elif tag == "select":
+            self._select = attrs["name"]
+            self.options[self._select] = []
+        elif tag == "option" and self._select:
+            self.options[self._select].append(attrs.get("value") or "")
+            if "selected" in attrs or self._select not in self.fields:
+                self.fields[self._select] = attrs.get("value") or ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._in_form = False
+        elif tag == "select":
+            self._select = None
+
+
+def _numbers(page: str) -> set[str]:
+    return set(re.findall(r"SO-\d{4}-\d{6}", page))
+
+
+@pytest.mark.django_db
+def test_order_list_filters_sent_as_the_page_sends_them(client, rep, other_rep, warehouse, manager_user):
+    # given: two reps' orders, one held, entered on different days
+    hospital = customer_for(rep, name="复旦大学附属中山医院", code="C-ZS-001")
+    other = customer_for(other_rep, name="浙江省人民医院", code="C-ZJ-002")
+    old = order_entered(user=rep, customer=hospital, warehouse=warehouse)
+    recent = order_entered(user=rep, customer=hospital, warehouse=warehouse)
+    held = order_entered(user=other_rep, customer=customer_for(other_rep, is_active=False), warehouse=warehouse)
+    others = order_entered(user=other_rep, customer=other, warehouse=warehouse)
+    SalesOrder.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=40))
+    client.force_login(manager_user)
+    url = reverse("orders:order_list")
+    form = _FilterForm(client.get(url).content.decode())
+    assert {"q", "status", "is_held", "customer_q", "sales_rep", "created_after", "created_before"} <= set(form.fields)
+    assert form.fields["status"] == "" and form.fields["sales_rep"] == ""
+
+    def listed(**changed) -> set[str]:
+        response = client.get(url, {**form.fields, **changed}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results")
+        assert response.status_code == 200
+        return _numbers(response.content.decode())
+
+    everything = {old.number, recent.number, held.number, others.number}
+    # when / then: the form as it comes ("All" everywhere) lists every order
+    assert listed() == everything
+    assert listed(is_held="true") == {held.number}
+    assert listed(is_held="false") == everything - {held.number}
+    assert listed(customer_q="中山医院") == listed(customer_q="c-zs") == {old.number, recent.number}
+    assert listed(sales_rep=str(other_rep.pk)) == {held.number, others.number}
+    since = (timezone.localdate() - dt.timedelta(days=7)).isoformat()
+    assert listed(created_after=since) == everything - {old.number}
+    assert listed(created_before=since) == {old.number}
+    assert listed(status="draft", customer_q="中山", created_after=since) == {recent.number}
+    assert listed(status="submitted") == set()
+
+
+@pytest.mark.django_db
+def test_order_list_says_which_filter_is_wrong_instead_of_listing_nothing(client, rep, customer, warehouse):
+    # given
+    order_entered(user=rep, customer=customer, warehouse=warehouse)
+    client.force_login(rep)
+    url = reverse("orders:order_list")
+    form = _FilterForm(client.get(url).content.decode())
+    # when
+    full = client.get(url, {**form.fields, "created_after": "2026-02-31"}).content.decode()
+    partial = client.get(
+        url, {**form.fields, "status": "shipped-yesterday"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results"
+    ).content.decode()
+    # then
+    assert 'id="filter-errors"' in full and "起始日期：输入一个有效的日期。" in full
+    assert 'class="f has-error"' in full and not _numbers(full)
+    assert 'id="filter-errors"' in partial and "状态" in partial and not _numbers(partial)
+
+
+@pytest.mark.django_db
+def test_order_list_filters_the_rep_among_sales_staff_and_the_customer_by_search(
+    client, rep, manager_user, make_user, django_assert_max_num_queries
+):
+    # given: 30 customers (no dropdown of parties), a warehouse clerk and an auditor (not reps)
+    for _ in range(30):
+        customer_for(rep)
+    clerk, auditor = make_user("warehouse"), make_user("auditor")
+    client.force_login(manager_user)
+    # when
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("orders:order_list")).content.decode()
+    # then
+    form = _FilterForm(page)
+    assert set(form.options["sales_rep"]) == {"", str(rep.pk), str(manager_user.pk)}
+    assert str(clerk.pk) not in form.options["sales_rep"] and str(auditor.pk) not in form.options["sales_rep"]
+    assert "customer" not in form.options and 'name="customer_q"' in page

@@ -147,6 +147,9 @@ def test_list_filters_and_query_count_bound(
     assert held_only["results"][0]["open_events"][0]["rule"] == "ORD-CUSTOMER-INACTIVE"
     assert client.get(URL, {"q": held.number}).json()["count"] == 1
     assert client.get(URL, {"status": "draft", "customer": customer.pk}).json()["count"] == 1
+    assert client.get(URL, {"status": "", "is_held": "true"}).json()["count"] == 1  # empty status: any
+    refused = client.get(URL, {"status": "shipped-yesterday"})
+    assert refused.status_code == 400 and "status" in refused.json()["fields"]
 
 
 @pytest.mark.django_db
