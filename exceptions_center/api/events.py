@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
@@ -145,8 +146,20 @@ class WaiveInputSerializer(serializers.Serializer):
         default=SignatureMeaning.WAIVER,
     )
     version = serializers.IntegerField(
-        required=False, allow_null=True, default=None, help_text="The event version you reviewed (recommended)."
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The event `version` you reviewed. Required for compliance and quality events (the signature "
+        "is bound to it); a version that is no longer current is refused (`stale_version`).",
     )
+
+    def validate(self, attrs):
+        event = self.context.get("event")
+        if attrs.get("version") is None and event is not None and event.needs_signature_to_waive:
+            raise serializers.ValidationError(
+                {"version": [_("Say which version of the exception you reviewed before signing.")]}
+            )
+        return attrs
 
 
 class OptionalCommentInputSerializer(serializers.Serializer):
@@ -241,8 +254,8 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
         event = get_object_or_404(self._detail_queryset(), pk=pk)
         return Response(ExceptionEventDetailSerializer(event, context=self.get_serializer_context()).data)
 
-    def _input(self, serializer_class):
-        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context())
+    def _input(self, serializer_class, **context):
+        serializer = serializer_class(data=self.request.data, context={**self.get_serializer_context(), **context})
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
@@ -299,13 +312,15 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
 
     @_action_schema(
         WaiveInputSerializer,
-        "Waive the event; compliance and quality events need your password and a meaning (e-signature).",
+        "Waive the event; compliance and quality events need your password, a meaning and the version you "
+        "reviewed (e-signature).",
     )
     @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser])
     def waive(self, request, pk=None, **kwargs):
-        data = self._input(WaiveInputSerializer)
+        event = self._event()
+        data = self._input(WaiveInputSerializer, event=event)
         handling.exception_event_waive(
-            event=self._event(),
+            event=event,
             user=request.user,
             reason=data["reason"],
             password=data["password"],

@@ -87,7 +87,7 @@ def test_wrong_user_gets_403_and_nothing_changes(api_client_for, warehouse_user,
         ("take/", {}),
         ("comment/", {"comment": "x"}),
         ("resolve/", {"reason": "x"}),
-        ("waive/", {"reason": "x", "password": PASSWORD, "meaning": "waiver"}),
+        ("waive/", {"reason": "x", "password": PASSWORD, "meaning": "waiver", "version": high_event.version}),
         (f"tasks/{high_event.tasks.first().pk}/complete/", {}),
     ]:
         response = client.post(f"{BASE}{high_event.pk}/{path}", body, format="json")
@@ -100,7 +100,8 @@ def test_wrong_user_gets_403_and_nothing_changes(api_client_for, warehouse_user,
 def test_waive_compliance_event_needs_the_password(api_client_for, compliance_user, high_event):
     client = api_client_for(compliance_user)
     url = f"{BASE}{high_event.pk}/waive/"
-    response = client.post(url, {"reason": "accepted", "password": "nope", "meaning": "waiver"}, format="json")
+    wrong = {"reason": "accepted", "password": "nope", "meaning": "waiver", "version": high_event.version}
+    response = client.post(url, wrong, format="json")
     assert response.status_code == 400
     assert response.data["code"] == "signature_invalid"
     assert ExceptionEvent.objects.get(pk=high_event.pk).status == EventStatus.OPEN
@@ -110,6 +111,48 @@ def test_waive_compliance_event_needs_the_password(api_client_for, compliance_us
     assert response.data["status"] == "waived"
     assert "password" not in str(response.data)
     assert ElectronicSignature.objects.filter(signer=compliance_user, meaning="waiver").count() == 1
+
+
+@pytest.mark.parametrize("version", ["missing", None])
+def test_waive_compliance_event_needs_the_version_reviewed(api_client_for, compliance_user, high_event, version):
+    # given: a body with a valid signature but no version (an integrator must say what it reviewed)
+    client = api_client_for(compliance_user)
+    body = {"reason": "accepted", "password": PASSWORD, "meaning": "waiver"}
+    if version != "missing":
+        body["version"] = version
+    # when
+    response = client.post(f"{BASE}{high_event.pk}/waive/", body, format="json")
+    # then
+    assert response.status_code == 400
+    assert response.data["code"] == "validation_error" and list(response.data["fields"]) == ["version"]
+    assert "审阅的是该异常的哪个版本" in response.data["fields"]["version"][0]
+    event = ExceptionEvent.objects.get(pk=high_event.pk)
+    assert (event.status, event.version) == (EventStatus.OPEN, high_event.version)
+    assert not ElectronicSignature.objects.exists()
+
+
+def test_waive_compliance_event_refuses_a_version_no_longer_current(api_client_for, compliance_user, high_event):
+    # given: the event changed (a comment) after the client read it
+    client = api_client_for(compliance_user)
+    seen = client.get(f"{BASE}{high_event.pk}/").data["version"]
+    client.post(f"{BASE}{high_event.pk}/comment/", {"comment": "customer sent the licence"}, format="json")
+    # when
+    body = {"reason": "accepted", "password": PASSWORD, "meaning": "waiver", "version": seen}
+    response = client.post(f"{BASE}{high_event.pk}/waive/", body, format="json")
+    # then
+    assert response.status_code == 400 and response.data["code"] == "stale_version"
+    assert ExceptionEvent.objects.get(pk=high_event.pk).status == EventStatus.OPEN
+    assert not ElectronicSignature.objects.exists()
+
+
+def test_waive_business_event_needs_no_signature_nor_version(api_client_for, manager_user, medium_event):
+    # when
+    response = api_client_for(manager_user).post(
+        f"{BASE}{medium_event.pk}/waive/", {"reason": "one-off price agreed with the customer"}, format="json"
+    )
+    # then
+    assert response.status_code == 200 and response.data["status"] == "waived"
+    assert not ElectronicSignature.objects.exists()
 
 
 def test_sales_user_sees_but_cannot_act(api_client_for, sales_user, high_event):
