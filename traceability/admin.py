@@ -1,7 +1,7 @@
 """Admin for traceability: a read-only window on lots, serials, receipts, the ledger, shipments and
 the cold chain. Everything that changes stock or a record kept for the regulator goes through the
-services (receiving, lot status with signature, allocation, shipments, stock operations, excursion
-acknowledgement), never through an admin form; only the MA/AHM identifier → product mapping is
+services (receiving, lot status with signature, allocation, shipments, customer returns, stock
+operations, excursion acknowledgement), never through an admin form; only the MA/AHM identifier → product mapping is
 edited here. History views are read only (no revert)."""
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from traceability.models import (
     Allocation,
+    CustomerReturn,
+    CustomerReturnLine,
     Excursion,
     LogisticsEvent,
     Lot,
@@ -100,7 +102,7 @@ class ReceiptAdmin(ReadOnlyHistoryAdmin):
 
 @admin.register(StockBalance)
 class StockBalanceAdmin(ReadOnlyAdmin):
-    list_display = ("warehouse", "product", "lot", "on_hand", "reserved", "available", "updated_at")
+    list_display = ("warehouse", "product", "lot", "on_hand", "reserved", "quarantined", "available", "updated_at")
     list_filter = ("warehouse",)
     search_fields = ("lot__lot_number", "product__sku")
     list_select_related = ("warehouse", "product", "lot")
@@ -120,6 +122,7 @@ class StockMoveAdmin(ReadOnlyAdmin):
         "warehouse",
         "on_hand_delta",
         "reserved_delta",
+        "quarantined_delta",
         "document_ref",
         "user",
     )
@@ -173,6 +176,24 @@ class ShipmentAdmin(ReadOnlyHistoryAdmin):
     list_select_related = ("order", "customer", "warehouse")
     date_hierarchy = "created_at"
     inlines = [ShipmentLineInline]
+
+
+class CustomerReturnLineInline(ReadOnlyInline):
+    model = CustomerReturnLine
+    fields = ("shipment_line", "lot", "quantity", "serials")
+    readonly_fields = fields
+
+
+@admin.register(CustomerReturn)
+class CustomerReturnAdmin(ReadOnlyHistoryAdmin):
+    """Received on the shipment page or through the API; the stock awaits release on the lot page."""
+
+    list_display = ("number", "shipment", "customer", "warehouse", "reason", "received_by", "created_at")
+    list_filter = ("warehouse",)
+    search_fields = ("number", "shipment__number", "customer__name", "reason")
+    list_select_related = ("shipment", "customer", "warehouse", "received_by")
+    date_hierarchy = "created_at"
+    inlines = [CustomerReturnLineInline]
 
 
 @admin.register(LogisticsEvent)

@@ -3,8 +3,9 @@
 Receipts built from real-looking GS1 DataMatrix strings (with FNC1, day-00 expiries and serials) into
 several warehouses, lots released by the quality user with an electronic signature, two approved orders
 allocated FEFO and shipped, a cold-chain shipment with a temperature log that contains one excursion
-(its lot goes on hold), and one proof of delivery. Runs through the services, so history, trace edges
-and rules behave as in real use. Skips itself when receipts exist.
+(its lot goes on hold), one proof of delivery and one unit returned by the customer (awaiting release).
+Runs through the services, so history, trace edges and rules behave as in real use. Skips itself when
+receipts exist.
 """
 
 from __future__ import annotations
@@ -174,4 +175,14 @@ def seed(ctx) -> None:
                 external_id="DEMO-1",
             )
             services.shipment_sign(shipment=first, user=warehouse_user, signed_by="王芳")
+            # One unit came back with a damaged box: it waits in the returns zone for quality.
+            line = first.lines.order_by("id").first()
+            units = list(line.serials.values_list("serial_unit__serial", flat=True)[:1])
+            services.shipment_return(
+                shipment=first,
+                user=warehouse_user,
+                warehouse=first.warehouse,
+                reason="外包装破损，客户退回",
+                lines=[{"shipment_line": line.pk, "quantity": 1, "serials": units}],
+            )
     ctx.write(f"  traceability: {receipts} receipts, {Lot.objects.count()} lots, {len(shipped)} shipments")

@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -50,3 +52,34 @@ class LogisticsEventForm(forms.Form):
 class SignForm(forms.Form):
     signed_by = forms.CharField(label=_("Signed by"), max_length=100)
     discrepancy_note = forms.CharField(label=_("Discrepancy (leave empty if none)"), max_length=300, required=False)
+
+
+class CustomerReturnForm(forms.Form):
+    """One shipment line coming back from the customer (the shipment page's return form)."""
+
+    shipment_line = forms.TypedChoiceField(label=_("Line"), coerce=int)
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1)
+    serials = forms.CharField(
+        label=_("Serial numbers"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Serialised products: one per line or separated by commas."),
+    )
+    warehouse = forms.ModelChoiceField(label=_("Into warehouse"), queryset=Warehouse.objects.filter(is_active=True))
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+    def __init__(self, *args, lines=(), returnable=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        returnable = returnable or {}
+        self.fields["shipment_line"].choices = [
+            (
+                line.pk,
+                _("%(lot)s · %(name)s (%(left)d can come back)")
+                % {"lot": line.lot_number, "name": line.product_name, "left": returnable.get(line.pk, 0)},
+            )
+            for line in lines
+            if returnable.get(line.pk, 0) > 0
+        ]
+
+    def serial_list(self) -> list[str]:
+        return [s for s in re.split(r"[\s,;，；]+", self.cleaned_data.get("serials") or "") if s]

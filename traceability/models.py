@@ -98,10 +98,17 @@ class Lot(models.Model):
 
 class SerialStatus(models.TextChoices):
     IN_STOCK = "in_stock", _("In stock")
+    # Received into a lot that was already released: in the warehouse, awaiting its own inspection.
+    QUARANTINE = "quarantine", _("Awaiting inspection")
     ALLOCATED = "allocated", _("Picked for a shipment")
     SHIPPED = "shipped", _("Shipped")
+    # Back from a customer: in the warehouse's returns zone until quality releases it.
     RETURNED = "returned", _("Returned")
     SCRAPPED = "scrapped", _("Scrapped")
+
+
+# Units in a warehouse that are not free stock until quality releases them (DOMAIN.md §4, yellow zones).
+PENDING_SERIAL_STATUSES = (SerialStatus.QUARANTINE, SerialStatus.RETURNED)
 
 
 class SerialUnit(models.Model):
@@ -272,6 +279,7 @@ class MoveKind(models.TextChoices):
     RETURN = "return", _("Return")
     ADJUSTMENT = "adjustment", _("Adjustment")
     SCRAP = "scrap", _("Scrap")
+    RELEASE = "release", _("Released from quarantine")
 
 
 class AppendOnlyError(Exception):
@@ -281,7 +289,8 @@ class AppendOnlyError(Exception):
 class StockMove(models.Model):
     """One posting to the stock ledger: never changed or deleted (append-only; corrections are new moves).
 
-    ``on_hand_delta`` changes the physical stock, ``reserved_delta`` the part promised to orders.
+    ``on_hand_delta`` changes the physical stock, ``reserved_delta`` the part promised to orders,
+    ``quarantined_delta`` the part awaiting release (receipts into a released lot, customer returns).
     """
 
     kind = models.CharField(_("kind"), max_length=12, choices=MoveKind.choices)
@@ -291,6 +300,7 @@ class StockMove(models.Model):
     warehouse = models.ForeignKey("masterdata.Warehouse", on_delete=models.PROTECT, related_name="+")
     on_hand_delta = models.IntegerField(_("on-hand change"), default=0)
     reserved_delta = models.IntegerField(_("reserved change"), default=0)
+    quarantined_delta = models.IntegerField(_("awaiting-release change"), default=0)
     document_type = models.CharField(_("document type"), max_length=20)
     document_id = models.BigIntegerField(_("document id"))
     document_ref = models.CharField(_("document"), max_length=30, blank=True)
@@ -366,15 +376,29 @@ class StockOperation(models.Model):
 
 
 class StockBalance(models.Model):
-    """Stock of one lot in one warehouse: on hand, reserved for orders, and available (the difference)."""
+    """Stock of one lot in one warehouse: on hand, reserved for orders, awaiting release, and available.
+
+    Quality status is kept at two levels. The lot's status is the quality decision on the lot as a whole
+    (a new lot waits in quarantine until it is released). Units that arrive *after* that decision —
+    a receipt into an already released (or held) lot, a customer return — have not been inspected, so
+    they are counted in ``quarantined`` (the yellow awaiting-inspection and returns zones of DOMAIN.md §4)
+    and are not available until quality releases them (``lot_release``). Keeping this per balance,
+    rather than sending the whole lot back to quarantine, leaves the lot's already released stock in
+    other warehouses and the reservations of picked orders untouched.
+    """
 
     warehouse = models.ForeignKey("masterdata.Warehouse", on_delete=models.PROTECT, related_name="stock_balances")
     product = models.ForeignKey("masterdata.Product", on_delete=models.PROTECT, related_name="stock_balances")
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="balances")
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
+    quarantined = models.IntegerField(
+        _("awaiting release"),
+        default=0,
+        help_text=_("Received into an already released lot or returned by a customer; not allocatable yet."),
+    )
     available = models.GeneratedField(
-        expression=models.F("on_hand") - models.F("reserved"),
+        expression=models.F("on_hand") - models.F("reserved") - models.F("quarantined"),
         output_field=models.IntegerField(),
         db_persist=True,
         verbose_name=_("available"),
@@ -393,8 +417,12 @@ class StockBalance(models.Model):
                 condition=models.Q(reserved__gte=0), name="%(app_label)s_%(class)s_reserved_not_negative"
             ),
             models.CheckConstraint(
-                condition=models.Q(reserved__lte=models.F("on_hand")),
-                name="%(app_label)s_%(class)s_reserved_within_on_hand",
+                condition=models.Q(quarantined__gte=0), name="%(app_label)s_%(class)s_quarantined_not_negative"
+            ),
+            # Reserved stock is always released stock: the two parts never overlap.
+            models.CheckConstraint(
+                condition=models.Q(on_hand__gte=models.F("reserved") + models.F("quarantined")),
+                name="%(app_label)s_%(class)s_committed_within_on_hand",
             ),
         ]
         indexes = [
@@ -405,7 +433,8 @@ class StockBalance(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.warehouse_id}/{self.lot_id}: {self.on_hand} ({self.reserved} reserved)"
+        pending = f", {self.quarantined} pending" if self.quarantined else ""
+        return f"{self.warehouse_id}/{self.lot_id}: {self.on_hand} ({self.reserved} reserved{pending})"
 
 
 class AllocationStatus(models.TextChoices):
@@ -614,6 +643,71 @@ class ProofOfDelivery(models.Model):
     @property
     def has_discrepancy(self) -> bool:
         return bool(self.discrepancies)
+
+
+# --- Customer returns --------------------------------------------------------------------------
+
+
+class CustomerReturn(models.Model):
+    """Units of a shipment sent back by its consignee, received into a warehouse's returns zone.
+
+    The units are on hand but awaiting release (``StockBalance.quarantined``, serials RETURNED): they
+    are never allocated until quality releases them (DOMAIN.md §4). Its lines say which shipment line
+    each returned quantity (and serial) belongs to, so no line returns more than it shipped.
+    """
+
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    shipment = models.ForeignKey(
+        Shipment, verbose_name=_("shipment"), on_delete=models.PROTECT, related_name="customer_returns"
+    )
+    customer = models.ForeignKey(
+        "masterdata.Party", verbose_name=_("customer"), on_delete=models.PROTECT, related_name="customer_returns"
+    )
+    warehouse = models.ForeignKey(
+        "masterdata.Warehouse", verbose_name=_("warehouse"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("reason"), max_length=200)
+    received_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True)
+    created_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("customer return")
+        verbose_name_plural = _("customer returns")
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(reason=""), name="%(app_label)s_%(class)s_reason_required"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class CustomerReturnLine(models.Model):
+    """The quantity (and serials) of one shipment line that came back."""
+
+    customer_return = models.ForeignKey(CustomerReturn, on_delete=models.CASCADE, related_name="lines")
+    shipment_line = models.ForeignKey(
+        ShipmentLine, verbose_name=_("shipment line"), on_delete=models.PROTECT, related_name="return_lines"
+    )
+    product = models.ForeignKey("masterdata.Product", on_delete=models.PROTECT, related_name="+")
+    lot = models.ForeignKey(Lot, verbose_name=_("lot"), on_delete=models.PROTECT, related_name="return_lines")
+    quantity = models.PositiveIntegerField(_("quantity"))
+    serials = models.JSONField(_("serial numbers"), default=list, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["customer_return", "id"]
+        verbose_name = _("customer return line")
+        verbose_name_plural = _("customer return lines")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gte=1), name="%(app_label)s_%(class)s_qty_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_return_id}: {self.quantity} × {self.lot_id}"
 
 
 # --- Cold chain --------------------------------------------------------------------------------

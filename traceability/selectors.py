@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db.models import Count, Max, Min, QuerySet, Sum
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from erp.kernel.access import object_get_for, restrict
 from masterdata.models import Party
@@ -52,11 +53,34 @@ def shipment_get(*, user, pk: int) -> Shipment:
     return object_get_for(shipment_list_visible_to(user=user), user, "view", pk=pk)
 
 
+def lot_pending_quantity(*, lot: Lot) -> int:
+    """Units of the lot on hand that await release (receipts after its release, customer returns)."""
+    return StockBalance.objects.filter(lot=lot).aggregate(n=Sum("quarantined"))["n"] or 0
+
+
+def shipment_returned_quantities(*, shipment: Shipment) -> dict[int, int]:
+    """What already came back per line of a shipment (customer returns), by shipment line id."""
+    from traceability.models import CustomerReturnLine
+
+    return dict(
+        CustomerReturnLine.objects.filter(shipment_line__shipment=shipment)
+        .values("shipment_line_id")
+        .annotate(n=Sum("quantity"))
+        .values_list("shipment_line_id", "n")
+    )
+
+
+def customer_return_list_visible_to(*, user) -> QuerySet:
+    from traceability.models import CustomerReturn
+
+    return restrict(CustomerReturn.objects.select_related("shipment", "customer", "warehouse"), user, "view")
+
+
 def lot_stock(*, lot: Lot) -> list[dict]:
-    """What is still in stock of a lot, per warehouse (on hand, reserved, available)."""
+    """What is still in stock of a lot, per warehouse (on hand, reserved, awaiting release, available)."""
     return list(
         StockBalance.objects.filter(lot=lot, on_hand__gt=0)
-        .values("warehouse_id", "warehouse__code", "warehouse__name", "on_hand", "reserved", "available")
+        .values("warehouse_id", "warehouse__code", "warehouse__name", "on_hand", "reserved", "quarantined", "available")
         .order_by("warehouse__code")
     )
 
@@ -68,19 +92,27 @@ def _edges_for(*, lot: Lot | None = None, serial: SerialUnit | None = None) -> Q
 
 
 def trace_forward(*, lot: Lot | None = None, serial: SerialUnit | None = None, limit: int = 100) -> dict:
-    """Where a lot or serial went: customers with quantities and dates, the latest shipments (``limit``)
-    and, for a lot, what is still in stock per warehouse.
+    """Where a lot or serial went: customers with quantities shipped and returned and dates, the latest
+    shipments (``limit``), the latest customer returns and, for a lot, what is still in stock per
+    warehouse (awaiting release included).
 
     Five small indexed reads whatever the volume: edges grouped by customer (a covering index scan, no
-    join), the customers' rows, the latest edges by time, their order numbers, the lot's balances.
+    join), the customers' rows, the latest edges by time, their order numbers, the lot's balances; a
+    sixth reads the latest returns when there are any.
     """
     edges = _edges_for(lot=lot, serial=serial).filter(kind=EdgeKind.SHIPMENT)
+    shipped, returned = Q(kind=EdgeKind.SHIPMENT), Q(kind=EdgeKind.RETURN)
     per_party = list(
-        edges.values("party_id").annotate(
-            quantity=Sum("quantity"),
-            shipments=Count("shipment_id", distinct=True),
-            first_at=Min("occurred_at"),
-            last_at=Max("occurred_at"),
+        _edges_for(lot=lot, serial=serial)
+        .filter(kind__in=[EdgeKind.SHIPMENT, EdgeKind.RETURN])
+        .values("party_id")
+        .annotate(
+            # Named apart from the ``quantity`` column, which a same-named annotation would shadow.
+            shipped_quantity=Coalesce(Sum("quantity", filter=shipped), 0),
+            returned=Coalesce(Sum("quantity", filter=returned), 0),
+            shipments=Count("shipment_id", filter=shipped, distinct=True),
+            first_at=Min("occurred_at", filter=shipped),
+            last_at=Max("occurred_at", filter=shipped),
         )
     )
     parties = {
@@ -92,6 +124,7 @@ def trace_forward(*, lot: Lot | None = None, serial: SerialUnit | None = None, l
     customers = []
     for row in per_party:
         party = parties.get(row["party_id"], {})
+        row["quantity"] = row.pop("shipped_quantity")
         customers.append(
             {
                 **row,
@@ -130,13 +163,29 @@ def trace_forward(*, lot: Lot | None = None, serial: SerialUnit | None = None, l
     )
     for entry in shipments.values():
         entry["order__number"] = numbers.get(entry["order_id"], "")
+    returned_quantity = sum(c["returned"] for c in customers)
     return {
         "customers": customers,
         "shipments": list(shipments.values()),
         "shipment_count": sum(c["shipments"] for c in customers),
         "shipped_quantity": sum(c["quantity"] for c in customers),
+        "returned_quantity": returned_quantity,
+        # Returns are rare: read only when the per-customer totals show some.
+        "returns": _returns_latest(lot=lot, serial=serial, parties=parties, limit=limit) if returned_quantity else [],
         "stock": lot_stock(lot=lot) if lot is not None else [],
     }
+
+
+def _returns_latest(*, lot, serial, parties: dict, limit: int) -> list[dict]:
+    """The latest customer returns of a lot or serial (one row per return document), newest first."""
+    rows = (
+        _edges_for(lot=lot, serial=serial)
+        .filter(kind=EdgeKind.RETURN)
+        .values("document_ref", "party_id", "shipment_id", "shipment__number", "warehouse__code")
+        .annotate(quantity=Sum("quantity"), returned_at=Min("occurred_at"))
+        .order_by("-returned_at", "-document_ref")[:limit]
+    )
+    return [{**row, "party__name": parties.get(row["party_id"], {}).get("name", "")} for row in rows]
 
 
 def trace_backward(*, lot: Lot | None = None, serial: SerialUnit | None = None) -> dict:
@@ -242,8 +291,9 @@ def recall_scope_lot_ids(*, criteria: dict) -> list[int]:
 
 
 def recall_scope(*, criteria: dict, progress: Callable[[int], None] | None = None, chunk: int = 200) -> dict:
-    """Who got the affected lots or serials (customers with quantities, contacts and shipments) and what
-    is still on hand per warehouse. ``progress(percent)`` is called per chunk of lots."""
+    """Who got the affected lots or serials (customers with quantities shipped and already returned,
+    contacts and shipments) and what is still on hand per warehouse. ``progress(percent)`` is called
+    per chunk of lots."""
     serial_ids = criteria.get("serial_ids") or []
     only_serials = bool(serial_ids) and not criteria.get("lot_ids") and not criteria.get("product_id")
     lot_ids = recall_scope_lot_ids(criteria=criteria)
@@ -276,6 +326,7 @@ def recall_scope(*, criteria: dict, progress: Callable[[int], None] | None = Non
                     "contact_phone": row["party__contact_phone"],
                     "contact_email": row["party__contact_email"],
                     "quantity": 0,
+                    "returned": 0,
                     "shipments": [],
                 },
             )
@@ -288,6 +339,12 @@ def recall_scope(*, criteria: dict, progress: Callable[[int], None] | None = Non
                     "shipped_at": row["shipped_at"].isoformat(),
                 }
             )
+        # What already came back (customer returns) counts as recovered for the recall's reconciliation.
+        returns = TraceEdge.objects.filter(kind=EdgeKind.RETURN)
+        returns = returns.filter(serial_id__in=serial_ids) if only_serials else returns.filter(lot_id__in=part)
+        for party_id, quantity in returns.values("party_id").annotate(n=Sum("quantity")).values_list("party_id", "n"):
+            if party_id in customers:
+                customers[party_id]["returned"] += quantity
         if only_serials:
             rows = (
                 SerialUnit.objects.filter(pk__in=serial_ids, warehouse__isnull=False)
@@ -313,6 +370,7 @@ def recall_scope(*, criteria: dict, progress: Callable[[int], None] | None = Non
         "customers": ordered,
         "customer_count": len(ordered),
         "shipped_quantity": sum(c["quantity"] for c in ordered),
+        "returned_quantity": sum(c["returned"] for c in ordered),
         "stock": sorted(stock.values(), key=lambda s: (s["warehouse"], s["lot"])),
         "on_hand_quantity": sum(s["on_hand"] for s in stock.values()),
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.db.models import Q, Sum
+from django.db.models import Prefetch, Q, Sum
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,10 +21,19 @@ from erp.kernel.errors import DomainError, apply_to_form
 from orders.models import SalesOrder
 from traceability import selectors, services
 from traceability.exports import trace_csv_response
-from traceability.forms import DispatchForm, LogisticsEventForm, ReceiptForm, ScanForm, SignatureForm, SignForm
+from traceability.forms import (
+    CustomerReturnForm,
+    DispatchForm,
+    LogisticsEventForm,
+    ReceiptForm,
+    ScanForm,
+    SignatureForm,
+    SignForm,
+)
 from traceability.models import (
     Allocation,
     AllocationStatus,
+    CustomerReturnLine,
     Excursion,
     Lot,
     LotStatus,
@@ -148,6 +157,10 @@ def lot_detail(request, pk: int):
     """Where every unit of the lot went (customers, shipments) and what is still in stock where."""
     lot = selectors.lot_get(user=request.user, pk=pk)
     forward = selectors.trace_forward(lot=lot)
+    pending = sum(s["quarantined"] for s in forward["stock"])
+    releasable = lot.status in (LotStatus.QUARANTINE, LotStatus.ON_HOLD) or (
+        lot.status == LotStatus.RELEASED and pending > 0
+    )
     return render(
         request,
         "traceability/lot_detail.html",
@@ -155,12 +168,12 @@ def lot_detail(request, pk: int):
             "lot": lot,
             "forward": forward,
             "stock_total": sum(s["on_hand"] for s in forward["stock"]),
+            "pending_total": pending,
             "backward": selectors.trace_backward(lot=lot),
             "signature_form": SignatureForm(),
             "excursions": lot.excursions.all(),
             "can_acknowledge_excursion": request.user.has_perm("traceability.acknowledge_excursion"),
-            "can_release": request.user.has_perm("traceability.release_lot")
-            and lot.status in (LotStatus.QUARANTINE, LotStatus.ON_HOLD),
+            "can_release": request.user.has_perm("traceability.release_lot") and releasable,
             "status_class": {
                 LotStatus.RELEASED: "badge-ok",
                 LotStatus.QUARANTINE: "badge-medium",
@@ -192,6 +205,8 @@ def lot_release_view(request, pk: int):
             messages.error(request, exc.message)
         else:
             messages.success(request, _("Lot %(lot)s released.") % {"lot": lot.lot_number})
+    else:
+        messages.error(request, _("Enter your password to sign."))
     return redirect("traceability:lot_detail", pk=pk)
 
 
@@ -268,7 +283,45 @@ def order_fulfil(request, order_pk: int):
 def shipment_detail(request, pk: int):
     shipment = selectors.shipment_get(user=request.user, pk=pk)
     event_form, sign_form = LogisticsEventForm(), SignForm()
-    if request.method == "POST" and request.user.has_perm("traceability.change_shipment"):
+    can_return = (
+        request.user.has_perm("traceability.add_customerreturn")
+        and shipment.status in services.RETURNABLE_SHIPMENT_STATUSES
+    )
+    shipment_lines = list(shipment.lines.select_related("lot").prefetch_related("serials__serial_unit").order_by("id"))
+    returned = selectors.shipment_returned_quantities(shipment=shipment)
+    returnable = {line.pk: line.quantity - returned.get(line.pk, 0) for line in shipment_lines}
+    for line in shipment_lines:
+        line.returned_quantity = returned.get(line.pk, 0)
+    return_form = CustomerReturnForm(
+        lines=shipment_lines, returnable=returnable, initial={"warehouse": shipment.warehouse_id}
+    )
+    if request.method == "POST" and request.POST.get("action") == "return" and can_return:
+        return_form = CustomerReturnForm(request.POST, lines=shipment_lines, returnable=returnable)
+        if return_form.is_valid():
+            try:
+                customer_return = services.shipment_return(
+                    shipment=shipment,
+                    user=request.user,
+                    warehouse=return_form.cleaned_data["warehouse"],
+                    reason=return_form.cleaned_data["reason"],
+                    lines=[
+                        {
+                            "shipment_line": return_form.cleaned_data["shipment_line"],
+                            "quantity": return_form.cleaned_data["quantity"],
+                            "serials": return_form.serial_list(),
+                        }
+                    ],
+                )
+            except DomainError as exc:
+                apply_to_form(return_form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Return %(number)s received: the units wait in the returns zone until quality releases them.")
+                    % {"number": customer_return.number},
+                )
+                return redirect("traceability:shipment_detail", pk=pk)
+    elif request.method == "POST" and request.user.has_perm("traceability.change_shipment"):
         action = request.POST.get("action")
         try:
             if action == "event":
@@ -302,7 +355,12 @@ def shipment_detail(request, pk: int):
         "traceability/shipment_detail.html",
         {
             "shipment": shipment,
-            "lines": shipment.lines.select_related("lot").prefetch_related("serials__serial_unit").order_by("id"),
+            "lines": shipment_lines,
+            "return_form": return_form,
+            "can_return": can_return and any(left > 0 for left in returnable.values()),
+            "customer_returns": shipment.customer_returns.select_related("warehouse")
+            .prefetch_related(Prefetch("lines", queryset=CustomerReturnLine.objects.select_related("lot")))
+            .order_by("-created_at", "-id"),
             "events": shipment.events.order_by("occurred_at", "id"),
             "excursions": shipment.excursions.all(),
             "can_acknowledge_excursion": request.user.has_perm("traceability.acknowledge_excursion"),

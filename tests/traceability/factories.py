@@ -134,3 +134,46 @@ def approved_order(
         line.compute_amounts()
         line.save()
     return order
+
+
+def received_and_released(*, warehouse_user, quality_user, warehouse, scans: list[str], supplier_party=None):
+    """Receive ``scans`` into ``warehouse`` through the receiving services and release every lot they
+    touched (signed by ``quality_user``): stock as it is after incoming inspection (cold-chain goods
+    arrive with their transport temperature record checked)."""
+    from tests.conftest import PASSWORD
+    from traceability.services import lot_release, receipt_create, receipt_scans_receive
+
+    receipt = receipt_create(
+        user=warehouse_user,
+        supplier=supplier_party or supplier(),
+        warehouse=warehouse,
+        transport_temperature_ok=True,
+    )
+    receipt_scans_receive(receipt=receipt, user=warehouse_user, scans=scans)
+    for lot in Lot.objects.filter(receipt_lines__receipt=receipt).distinct():
+        lot_release(lot=lot, user=quality_user, password=PASSWORD, reason="验收合格")
+    return receipt
+
+
+def dispatched(order, user, serials: dict | None = None):
+    """Allocate, pick and dispatch an approved order through the real services; the shipment."""
+    from traceability.services import order_allocate, shipment_create, shipment_dispatch
+
+    order_allocate(order=order, user=user)
+    shipment = shipment_create(order=order, user=user, serials=serials)
+    return shipment_dispatch(
+        shipment=shipment,
+        user=user,
+        carrier="顺丰速运",
+        tracking_number=f"SF{order.pk:010d}",
+        expected_arrival_at=timezone.now() + timedelta(days=2),
+    )
+
+
+def rule_on(event: str, condition: str, **kwargs):
+    """An enabled, non-blocking test rule of ``event`` (exception-center factory), routed to quality."""
+    from tests.exceptions_center.factories import rule_with_route
+
+    kwargs.setdefault("blocking", False)
+    kwargs.setdefault("category", "quality")
+    return rule_with_route("quality", event=event, condition=condition, **kwargs)

@@ -25,6 +25,7 @@ from traceability.services import (
     shipment_create,
     shipment_dispatch,
     shipment_event_record,
+    shipment_return,
     shipment_sign,
     stock_adjust,
 )
@@ -44,6 +45,7 @@ MODELS = [
     "shipment",
     "logisticsevent",
     "proofofdelivery",
+    "customerreturn",
     "temperaturereading",
     "excursion",
     "productidentifier",
@@ -76,6 +78,13 @@ def filled(warehouse_user, quality_user, logistics_user):
             shipment=shipment, user=logistics_user, status="delivered", occurred_at=timezone.now(), place="上海"
         )
         shipment_sign(shipment=shipment, user=logistics_user, signed_by="王芳")
+        shipment_return(
+            shipment=shipment,
+            user=warehouse_user,
+            warehouse=wh,
+            reason="包装破损",
+            lines=[{"shipment_line": shipment.lines.first().pk, "quantity": 1}],
+        )
     lot = Lot.objects.filter(product=bulk).first()
     stock_adjust(product=bulk, lot=lot, warehouse=wh, quantity_delta=1, user=warehouse_user, reason="count")
     now = timezone.now()

@@ -247,3 +247,109 @@ def test_receipt_scan_class_one_product_uses_its_filing_number(receipt, warehous
     # then
     assert outcome.ok, outcome.reason
     assert ReceiptLine.objects.get().registration_number == "浙温械备20140027号"
+
+
+# --- receiving into a lot that is already released -------------------------------------------------
+
+
+def _allocate(prod, wh, quantity, user):
+    from traceability.services import order_allocate
+
+    from .factories import approved_order, customer
+
+    order = approved_order(customer=customer(), warehouse=wh, lines=[(prod, quantity)])
+    return order_allocate(order=order, user=user)
+
+
+def test_receipt_scan_into_a_released_lot_awaits_inspection_and_is_not_allocatable(warehouse_user, quality_user):
+    # given lot A1 received, inspected and released: 5 units in warehouse W, 3 in warehouse V
+    from .factories import received_and_released
+
+    prod, here, there = product(), warehouse(), warehouse()
+    raw = gs1(prod.udi_di, lot="A1", expiry=in_days(300), count=5)
+    received_and_released(warehouse_user=warehouse_user, quality_user=quality_user, warehouse=here, scans=[raw])
+    received_and_released(
+        warehouse_user=warehouse_user,
+        quality_user=quality_user,
+        warehouse=there,
+        scans=[gs1(prod.udi_di, lot="A1", expiry=in_days(300), count=3)],
+    )
+    # when 4 more units of A1 arrive in W on a new receipt
+    receipt = receipt_create(user=warehouse_user, supplier=supplier(), warehouse=here)
+    outcome = receipt_scan(
+        receipt=receipt, user=warehouse_user, raw=gs1(prod.udi_di, lot="A1", expiry=in_days(300), count=4)
+    )
+    # then they are on hand but await release; the lot and its inspected units stay released
+    assert outcome.ok, outcome.reason
+    lot = Lot.objects.get(lot_number="A1")
+    assert lot.status == LotStatus.RELEASED
+    balance = StockBalance.objects.get(lot=lot, warehouse=here)
+    assert (balance.on_hand, balance.quarantined, balance.available) == (9, 4, 5)
+    assert StockBalance.objects.get(lot=lot, warehouse=there).available == 3
+    assert "A1" in outcome.line.warnings[-1]
+    move = StockMove.objects.filter(document_type="receipt", document_id=receipt.pk).get()
+    assert (move.on_hand_delta, move.quarantined_delta) == (4, 4)
+    # and an order for 9 in W gets only the 5 inspected units
+    result = _allocate(prod, here, 9, warehouse_user)
+    assert sum(a.quantity for a in result.allocations) == 5 and result.shortages[0].missing == 4
+
+
+def test_lot_release_releases_the_units_awaiting_it_with_a_signature(warehouse_user, quality_user):
+    # given a released lot with 4 newly received units awaiting inspection
+    from erp.models import ElectronicSignature
+    from tests.conftest import PASSWORD
+    from traceability.services import lot_release
+
+    from .factories import received_and_released
+
+    prod, wh = product(), warehouse()
+    scan = gs1(prod.udi_di, lot="A1", expiry=in_days(300), count=5)
+    received_and_released(warehouse_user=warehouse_user, quality_user=quality_user, warehouse=wh, scans=[scan])
+    receipt = receipt_create(user=warehouse_user, supplier=supplier(), warehouse=wh)
+    receipt_scan(receipt=receipt, user=warehouse_user, raw=gs1(prod.udi_di, lot="A1", expiry=in_days(300), count=4))
+    lot = Lot.objects.get(lot_number="A1")
+    signatures = ElectronicSignature.objects.filter(record_id=lot.pk, meaning="release").count()
+    # when quality releases the lot again
+    lot_release(lot=lot, user=quality_user, password=PASSWORD, reason="第二批验收合格")
+    # then the units are available, the release is signed and in the ledger and the lot's history
+    balance = StockBalance.objects.get(lot=lot, warehouse=wh)
+    assert (balance.quarantined, balance.available) == (0, 9)
+    assert ElectronicSignature.objects.filter(record_id=lot.pk, meaning="release").count() == signatures + 1
+    assert StockMove.objects.get(kind="release", lot=lot).quarantined_delta == -4
+    assert lot.history.first().history_change_reason == "第二批验收合格"
+    assert sum(a.quantity for a in _allocate(prod, wh, 9, warehouse_user).allocations) == 9
+
+
+def test_receipt_scan_serial_into_a_released_lot_awaits_inspection(warehouse_user, quality_user):
+    # given serialised lot S1 released with one unit
+    from tests.conftest import PASSWORD
+    from traceability.models import SerialStatus
+    from traceability.services import lot_release
+
+    from .factories import received_and_released
+
+    prod, wh = serial_product(), warehouse()
+    first = gs1(prod.udi_di, lot="S1", serial="SN1", expiry=in_days(300))
+    received_and_released(warehouse_user=warehouse_user, quality_user=quality_user, warehouse=wh, scans=[first])
+    # when a second unit of S1 is received
+    receipt = receipt_create(user=warehouse_user, supplier=supplier(), warehouse=wh)
+    receipt_scan(
+        receipt=receipt, user=warehouse_user, raw=gs1(prod.udi_di, lot="S1", serial="SN2", expiry=in_days(300))
+    )
+    # then it awaits inspection (cannot be picked) until the lot is released again
+    assert SerialUnit.objects.get(serial="SN2").status == SerialStatus.QUARANTINE
+    assert SerialUnit.objects.get(serial="SN1").status == SerialStatus.IN_STOCK
+    assert StockBalance.objects.get(lot__lot_number="S1").available == 1
+    lot_release(lot=Lot.objects.get(lot_number="S1"), user=quality_user, password=PASSWORD)
+    assert SerialUnit.objects.get(serial="SN2").status == SerialStatus.IN_STOCK
+    assert StockMove.objects.get(kind="release").serial.serial == "SN2"
+
+
+def test_receipt_scan_into_a_lot_still_in_quarantine_waits_for_the_lot_release(receipt, warehouse_user):
+    # given lot A1 received and not yet released; when more of it arrives
+    prod = product()
+    for _ in range(2):
+        receipt_scan(receipt=receipt, user=warehouse_user, raw=gs1(prod.udi_di, lot="A1", expiry=in_days(300)))
+    # then the lot's own quarantine covers every unit (nothing separately awaiting release)
+    balance = StockBalance.objects.get()
+    assert balance.lot.status == LotStatus.QUARANTINE and (balance.on_hand, balance.quarantined) == (2, 0)

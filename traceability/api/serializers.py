@@ -4,6 +4,8 @@ from masterdata.models import Party, Product, Warehouse
 from orders.models import SalesOrder
 from traceability.models import (
     Allocation,
+    CustomerReturn,
+    CustomerReturnLine,
     Excursion,
     Lot,
     LotStatus,
@@ -445,3 +447,53 @@ class StockScrapInputSerializer(_StockInputSerializer):
     warehouse = serializers.PrimaryKeyRelatedField(queryset=Warehouse.objects.all())
     quantity = serializers.IntegerField(min_value=1)
     serials = serializers.ListField(child=serializers.CharField(max_length=20), required=False, default=list)
+
+
+class CustomerReturnLineSerializer(serializers.ModelSerializer):
+    lot_number = serializers.CharField(source="lot.lot_number", read_only=True)
+
+    class Meta:
+        model = CustomerReturnLine
+        fields = ["id", "shipment_line", "product", "lot", "lot_number", "quantity", "serials"]
+        read_only_fields = fields
+
+
+class CustomerReturnSerializer(serializers.ModelSerializer):
+    shipment_number = serializers.CharField(source="shipment.number", read_only=True)
+    lines = CustomerReturnLineSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = CustomerReturn
+        fields = [
+            "id",
+            "number",
+            "shipment",
+            "shipment_number",
+            "customer",
+            "warehouse",
+            "reason",
+            "received_by",
+            "created_at",
+            "lines",
+        ]
+        read_only_fields = fields
+
+
+class CustomerReturnLineInputSerializer(serializers.Serializer):
+    shipment_line = serializers.IntegerField(help_text="A line of the shipment.")
+    quantity = serializers.IntegerField(min_value=1)
+    serials = serializers.ListField(
+        child=serializers.CharField(max_length=20),
+        required=False,
+        default=list,
+        help_text="The returned units, for serialised products (exactly ``quantity`` of them).",
+    )
+
+
+class CustomerReturnInputSerializer(serializers.Serializer):
+    shipment = serializers.PrimaryKeyRelatedField(queryset=Shipment.objects.all())
+    warehouse = serializers.PrimaryKeyRelatedField(queryset=Warehouse.objects.all())
+    reason = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default="", help_text="Required by the service."
+    )
+    lines = CustomerReturnLineInputSerializer(many=True, min_length=1)

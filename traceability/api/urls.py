@@ -12,4 +12,5 @@ router.register("temperature-readings", views.TemperatureReadingViewSet)
 router.register("recall-scopes", views.RecallScopeViewSet)
 router.register("excursions", views.ExcursionViewSet)
 router.register("stock-operations", views.StockOperationViewSet)
+router.register("returns", views.CustomerReturnViewSet)
 urlpatterns = router.urls

@@ -12,6 +12,8 @@ from traceability.api import serializers as s
 from traceability.exports import trace_csv_response
 from traceability.models import (
     Allocation,
+    CustomerReturn,
+    CustomerReturnLine,
     Excursion,
     Lot,
     RecallScopeJob,
@@ -235,6 +237,31 @@ class ShipmentViewSet(BaseViewSet):
         data.is_valid(raise_exception=True)
         self._call(services.shipment_sign, shipment=shipment, user=request.user, **data.validated_data)
         return self._reply(shipment)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        parameters=[IDEMPOTENCY_PARAMETER],
+        request=s.CustomerReturnInputSerializer,
+        responses={201: s.CustomerReturnSerializer, **ERRORS},
+        description="Receive units of a dispatched shipment back from its consignee; the stock awaits release.",
+    ),
+)
+class CustomerReturnViewSet(BaseViewSet):
+    """Customer returns against a shipment: the units go to the returns zone, not allocatable until
+    quality releases them."""
+
+    queryset = CustomerReturn.objects.select_related("shipment").prefetch_related(
+        Prefetch("lines", queryset=CustomerReturnLine.objects.select_related("lot").order_by("id"))
+    )
+    serializer_class = s.CustomerReturnSerializer
+    input_serializer_class = s.CustomerReturnInputSerializer
+    code_field = "number"
+    filterset_fields = ["shipment", "customer", "warehouse"]
+    search_fields = ["number"]
+    ordering_fields = ["created_at", "number"]
+    http_method_names = ["get", "post", "head", "options"]
+    create_service = staticmethod(services.shipment_return)
 
 
 class TemperatureReadingViewSet(mixins.CreateModelMixin, _ReadOnlyRestricted):

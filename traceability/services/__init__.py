@@ -7,6 +7,7 @@
 - ``shipments``: pick, dispatch, logistics events, proof of delivery
 - ``coldchain``: temperature readings, excursions and gaps
 - ``recall``: recall scope, at once or as a background job
+- ``returns``: customer returns against a shipment (into the returns zone, awaiting release)
 - ``scans``: periodic stock scans (expired stock on hand)
 - ``stock``: transfers between warehouses, inventory adjustments, scrapping
 """
@@ -28,11 +29,13 @@ from traceability.services.receiving import (
     receipt_scan,
     receipt_scans_receive,
 )
+from traceability.services.returns import RETURNABLE_SHIPMENT_STATUSES, shipment_return
 from traceability.services.scans import shipments_overdue_scan, stock_expiry_scan, stock_scan
 from traceability.services.shipments import shipment_create, shipment_dispatch, shipment_event_record, shipment_sign
 from traceability.services.stock import stock_adjust, stock_scrap, stock_transfer
 
 __all__ = [
+    "RETURNABLE_SHIPMENT_STATUSES",
     "AllocationResult",
     "MoveSpec",
     "balances_lock",
@@ -55,6 +58,7 @@ __all__ = [
     "shipment_create",
     "shipment_dispatch",
     "shipment_event_record",
+    "shipment_return",
     "shipment_sign",
     "shipments_overdue_scan",
     "stock_adjust",

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from erp.kernel.errors import PermissionDenied
+from erp.kernel.errors import DomainError, PermissionDenied
 from erp.kernel.history import acting_user as acting
 from erp.kernel.history import history_stamp as with_history
 
-__all__ = ["acting", "require_perm", "rules_evaluate", "with_history"]
+__all__ = ["acting", "invalid", "require_perm", "rules_evaluate", "with_history"]
 
 
 def require_perm(user, perm: str, message=None) -> None:
     if user is None or not user.is_authenticated or not user.is_active or not user.has_perm(perm):
         raise PermissionDenied(message)
+
+
+def invalid(field: str, message) -> DomainError:
+    """A validation error on one input field, in the one error shape."""
+    return DomainError(message, code="validation_error", fields={field: [message]})
 
 
 def rules_evaluate(*, event: str, source, context: dict | None = None):

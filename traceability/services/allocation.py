@@ -67,8 +67,9 @@ def lot_fits(*, expiry: date | None, delivery: date, min_days: int) -> bool:
 def order_allocate(*, order: SalesOrder, user, reason: str = "") -> AllocationResult:
     """Reserve stock for an approved order's open quantities, first-expiry-first-out.
 
-    Only RELEASED lots of the order's warehouse, not expired at the requested delivery date and with at
-    least the customer's minimum remaining shelf life; a requested lot restricts the line to that lot;
+    Only released stock (RELEASED lots, less any units still awaiting release) of the order's
+    warehouse, not expired at the requested delivery date and with at least the customer's minimum
+    remaining shelf life; a requested lot restricts the line to that lot;
     cold-chain products only from a cold-capable warehouse. Balances are locked in id order
     (no double allocation under concurrency); what cannot be reserved stays as a shortage. When every
     line is fully reserved the order becomes ALLOCATED (``orders.services.order_status_set``).
@@ -132,7 +133,8 @@ def _order_allocate(*, order: SalesOrder, user, reason: str) -> AllocationResult
     candidates = [b for b in candidates if b.available > 0]
     candidates.sort(key=lambda b: (b.lot.expiry_date, b.lot_id))
     locked = {(b.warehouse_id, b.product_id, b.lot_id): b for b in candidates}
-    remaining = {b.pk: b.on_hand - b.reserved for b in candidates}
+    # ``available`` leaves out what is reserved and what awaits release (new receipts, returns).
+    remaining = {b.pk: b.available for b in candidates}
 
     moves, allocations = [], []
     for line in open_lines:

@@ -24,6 +24,8 @@ class MoveSpec:
     on_hand_delta: int = 0
     reserved_delta: int = 0
     serial_id: int | None = None
+    # Units awaiting release (receipts into a released lot, customer returns): on hand, not available.
+    quarantined_delta: int = 0
 
 
 def balances_lock(*, keys) -> dict[tuple[int, int, int], StockBalance]:
@@ -61,43 +63,58 @@ def stock_moves_post(
 ) -> int:
     """Append ``moves`` to the ledger and apply them to the balances in the same transaction.
 
-    Balances are locked (or reuse ``locked`` from the caller); a posting that would make on-hand or
-    reserved stock negative, or reserve more than is on hand, raises ``DomainError`` and writes nothing
-    (the database CHECK constraints are the last guard).
+    Balances are locked (or reuse ``locked`` from the caller); a posting that would make on-hand,
+    reserved or awaiting-release stock negative, or leave less on hand than is reserved plus awaiting
+    release, raises ``DomainError`` and writes nothing (the database CHECK constraints are the last guard).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("stock_moves_post must run inside transaction.atomic()")
     if not moves:
         return 0
-    deltas: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0])
+    deltas: dict[tuple[int, int, int], list[int]] = defaultdict(lambda: [0, 0, 0])
     for move in moves:
         key = (move.warehouse_id, move.product_id, move.lot_id)
         deltas[key][0] += move.on_hand_delta
         deltas[key][1] += move.reserved_delta
+        deltas[key][2] += move.quarantined_delta
     balances = dict(locked or {})
     missing = [key for key in deltas if key not in balances]
     if missing:
         balances.update(balances_lock(keys=missing))
     changed = []
-    for key, (on_hand, reserved) in deltas.items():
+    for key, (on_hand, reserved, quarantined) in deltas.items():
         balance = balances[key]
         new_on_hand, new_reserved = balance.on_hand + on_hand, balance.reserved + reserved
-        if new_on_hand < 0 or new_reserved < 0 or new_reserved > new_on_hand:
+        new_quarantined = balance.quarantined + quarantined
+        if min(new_on_hand, new_reserved, new_quarantined) < 0 or new_reserved + new_quarantined > new_on_hand:
             from traceability.models import Lot
 
             lot_number = Lot.objects.filter(pk=balance.lot_id).values_list("lot_number", flat=True).first()
+            figures = {
+                "lot": lot_number,
+                "on_hand": balance.on_hand,
+                "reserved": balance.reserved,
+                "quarantined": balance.quarantined,
+            }
+            message = (
+                _(
+                    "Not enough stock of lot %(lot)s: %(on_hand)d on hand, %(reserved)d reserved, "
+                    "%(quarantined)d awaiting release."
+                )
+                if balance.quarantined
+                else _("Not enough stock of lot %(lot)s: %(on_hand)d on hand, %(reserved)d reserved.")
+            )
             raise DomainError(
-                _("Not enough stock of lot %(lot)s: %(on_hand)d on hand, %(reserved)d reserved.")
-                % {"lot": lot_number, "on_hand": balance.on_hand, "reserved": balance.reserved},
+                message % figures,
                 code="stock_insufficient",
                 details={"lot_id": balance.lot_id, "warehouse_id": balance.warehouse_id},
             )
-        balance.on_hand, balance.reserved = new_on_hand, new_reserved
+        balance.on_hand, balance.reserved, balance.quarantined = new_on_hand, new_reserved, new_quarantined
         changed.append(balance)
     now = timezone.now()
     for balance in changed:
         balance.updated_at = now
-    StockBalance.objects.bulk_update(changed, ["on_hand", "reserved", "updated_at"])
+    StockBalance.objects.bulk_update(changed, ["on_hand", "reserved", "quarantined", "updated_at"])
     user_id = getattr(user, "pk", None) if user is not None and user.is_authenticated else None
     _moves_copy(
         [
@@ -109,6 +126,7 @@ def stock_moves_post(
                 m.warehouse_id,
                 m.on_hand_delta,
                 m.reserved_delta,
+                m.quarantined_delta,
                 document_type,
                 document_id,
                 document_ref,
@@ -130,6 +148,7 @@ MOVE_COLUMNS = (
     "warehouse_id",
     "on_hand_delta",
     "reserved_delta",
+    "quarantined_delta",
     "document_type",
     "document_id",
     "document_ref",

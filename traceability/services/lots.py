@@ -1,14 +1,31 @@
-"""Lot status changes: release from quarantine (with an electronic signature), hold, reject, recall."""
+"""Lot status changes: release from quarantine (with an electronic signature), hold, reject, recall.
+
+Every status change runs the ``lot.status_changed`` rules with the lot as source. Releasing also
+releases the lot's units that await release on their balances (received after an earlier release, or
+returned by customers): quality signs for every unit of the lot that is on hand.
+"""
 
 from __future__ import annotations
+
+from collections import defaultdict
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_update_with_history
 
 from erp.kernel.errors import DomainError
-from traceability.models import Lot, LotStatus
+from traceability.models import (
+    PENDING_SERIAL_STATUSES,
+    Lot,
+    LotStatus,
+    MoveKind,
+    SerialStatus,
+    SerialUnit,
+    StockBalance,
+)
+from traceability.selectors import lot_pending_quantity
 from traceability.services._common import acting, require_perm, rules_evaluate, with_history
+from traceability.services.ledger import MoveSpec, stock_moves_post
 
 # Which status may follow which (a recall is final; a rejected lot can only be recalled).
 TRANSITIONS = {
@@ -28,12 +45,15 @@ def _lot_lock(lot: Lot) -> Lot:
 @transaction.atomic
 def lot_status_set(*, lot: Lot, status: str, user, reason: str = "", password: str | None = None) -> Lot:
     """Move a lot to ``status``; releasing and rejecting need ``traceability.release_lot`` and an
-    electronic signature (password re-entered, DOMAIN.md §9). Runs the ``lot.status_changed`` rules."""
+    electronic signature (password re-entered, DOMAIN.md §9). Releasing a lot that is already released
+    but has units awaiting release releases those units (signed as well). A change of status runs the
+    ``lot.status_changed`` rules."""
     require_perm(user, "traceability.release_lot", _("Only quality staff may change a lot's status."))
     lot = _lot_lock(lot)
-    if status == lot.status:
+    pending = lot_pending_quantity(lot=lot) if status == LotStatus.RELEASED else 0
+    if status == lot.status and not pending:
         return lot
-    if status not in TRANSITIONS.get(lot.status, set()):
+    if status != lot.status and status not in TRANSITIONS.get(lot.status, set()):
         raise DomainError(
             _("A lot cannot go from %(old)s to %(new)s.")
             % {"old": lot.get_status_display(), "new": LotStatus(status).label},
@@ -41,20 +61,69 @@ def lot_status_set(*, lot: Lot, status: str, user, reason: str = "", password: s
         )
     previous = lot.status
     lot.status = status
-    lot.status_reason = (reason or "")[:300]
-    with_history(lot, user=user, reason=reason or f"status {status}")
+    if reason or previous != status:
+        lot.status_reason = (reason or "")[:300]
+    history_reason = f"status {status}" if previous != status else f"released {pending} units awaiting release"
+    with_history(lot, user=user, reason=reason or history_reason)
     lot.save()
     if status in SIGNED_STATUSES:
         from erp.signatures import signature_create
 
         # Signed after the change, so the signature binds the lot as released/rejected.
         signature_create(user=user, password=password or "", meaning=SIGNED_STATUSES[status], record=lot, reason=reason)
-    rules_evaluate(event="lot.status_changed", source=lot, context={"previous_status": previous})
+    if pending:
+        _pending_release(lot=lot, user=user, reason=reason or history_reason)
+    if previous != status:
+        rules_evaluate(event="lot.status_changed", source=lot, context={"previous_status": previous})
     return lot
 
 
+def _pending_release(*, lot: Lot, user, reason: str) -> None:
+    """Turn the lot's units awaiting release into free stock: one RELEASE move per balance (one per
+    unit for serials), and their serial units back IN_STOCK. Caller holds the lot lock; balances are
+    locked before serial units, as every stock service does."""
+    balances = list(StockBalance.objects.select_for_update().filter(lot=lot, quarantined__gt=0).order_by("id"))
+    units = list(
+        SerialUnit.objects.select_for_update()
+        .filter(lot=lot, status__in=PENDING_SERIAL_STATUSES, warehouse__isnull=False)
+        .order_by("id")
+    )
+    by_warehouse = defaultdict(list)
+    for unit in units:
+        by_warehouse[unit.warehouse_id].append(unit)
+    moves, released_units = [], []
+    for balance in balances:
+        common = {
+            "kind": MoveKind.RELEASE,
+            "product_id": balance.product_id,
+            "lot_id": lot.pk,
+            "warehouse_id": balance.warehouse_id,
+        }
+        here = by_warehouse.get(balance.warehouse_id, [])[: balance.quarantined]
+        moves.extend(MoveSpec(quarantined_delta=-1, serial_id=unit.pk, **common) for unit in here)
+        released_units.extend(here)
+        if balance.quarantined > len(here):
+            moves.append(MoveSpec(quarantined_delta=len(here) - balance.quarantined, **common))
+    stock_moves_post(
+        moves=moves,
+        document_type="lot",
+        document_id=lot.pk,
+        document_ref=lot.lot_number,
+        user=user,
+        reason=reason,
+        locked={(b.warehouse_id, b.product_id, b.lot_id): b for b in balances},
+    )
+    for unit in released_units:
+        unit.status = SerialStatus.IN_STOCK
+    if released_units:
+        bulk_update_with_history(
+            released_units, SerialUnit, ["status"], default_user=acting(user), default_change_reason=reason[:100]
+        )
+
+
 def lot_release(*, lot: Lot, user, password: str, reason: str = "") -> Lot:
-    """Release a lot from quarantine (or hold) so its stock becomes allocatable; needs a signature."""
+    """Release a lot from quarantine (or hold), or the units of a released lot that await release, so
+    its stock becomes allocatable; needs a signature."""
     return lot_status_set(lot=lot, status=LotStatus.RELEASED, user=user, password=password, reason=reason)
 
 

@@ -2,6 +2,11 @@
 either becomes a receipt line (lot / serial created or matched in QUARANTINE, stock posted, trace edge
 written) or is refused with its reason, creating nothing.
 
+Received stock is never allocatable before incoming inspection (DOMAIN.md §4): a new lot starts in
+quarantine; units received into a lot that is already released (or on hold) are posted as *awaiting
+release* on their balance (``StockBalance.quarantined``, serials QUARANTINE) until quality releases
+them with ``lot_release``; the lot's stock that was released before stays available.
+
 One scan (the warehouse page) and 10,000 scans (the API) go through the same checks; the bulk path
 reads everything it needs in a fixed number of queries and writes with ``bulk_create_with_history``.
 """
@@ -34,6 +39,7 @@ from traceability.models import (
     Receipt,
     ReceiptLine,
     ReceiptStatus,
+    SerialStatus,
     SerialUnit,
     TraceEdge,
 )
@@ -363,9 +369,26 @@ def _scan_check_one(
 
 
 def _scans_write(receipt: Receipt, user, accepted: list[ScanOutcome]) -> None:
-    """Create missing lots (quarantine), receipt lines, serial units, stock moves and trace edges."""
+    """Create missing lots (quarantine), receipt lines, serial units, stock moves and trace edges.
+
+    Units of a known lot that is no longer in quarantine are posted as awaiting release: the lot's
+    release covered the units inspected then, not these.
+    """
     history_user = acting(user)
     now = timezone.now()
+    known = sorted({o.extra["lot"].pk for o in accepted if o.extra["lot"] is not None})
+    # Read the known lots' status under lock (a release cannot slip between this and the posting).
+    pending_lots = (
+        dict(
+            Lot.objects.select_for_update()
+            .filter(pk__in=known)
+            .exclude(status=LotStatus.QUARANTINE)
+            .order_by("id")
+            .values_list("id", "status")
+        )
+        if known
+        else {}
+    )
     new_lots: dict[tuple[int, str], Lot] = {}
     for o in accepted:
         key = (o.product.pk, o.extra["lot_number"])
@@ -406,6 +429,14 @@ def _scans_write(receipt: Receipt, user, accepted: list[ScanOutcome]) -> None:
             o.line.serial = ""
             continue
         registrant = product.registrant
+        warnings = list(p.warnings)
+        if o.extra["lot"].pk in pending_lots:
+            warnings.append(
+                str(
+                    _("Lot %(lot)s is already %(status)s: these units await inspection until quality releases them.")
+                    % {"lot": o.extra["lot_number"], "status": LotStatus(pending_lots[o.extra["lot"].pk]).label}
+                )
+            )
         o.line = ReceiptLine(
             receipt=receipt,
             line_no=start + len(lines),
@@ -430,7 +461,7 @@ def _scans_write(receipt: Receipt, user, accepted: list[ScanOutcome]) -> None:
             raw_scan=o.raw,
             issuer=p.issuer,
             raw_ai=p.raw_ai,
-            warnings=p.warnings,
+            warnings=warnings,
             created_at=now,
         )
         lines.append(o.line)
@@ -448,6 +479,7 @@ def _scans_write(receipt: Receipt, user, accepted: list[ScanOutcome]) -> None:
                 product=o.product,
                 serial=o.parsed.serial,
                 lot=o.extra["lot"],
+                status=SerialStatus.QUARANTINE if o.extra["lot"].pk in pending_lots else SerialStatus.IN_STOCK,
                 warehouse=receipt.warehouse,
                 receipt_line=o.line,
                 udi_raw=o.raw,
@@ -466,6 +498,7 @@ def _scans_write(receipt: Receipt, user, accepted: list[ScanOutcome]) -> None:
             lot_id=o.extra["lot"].pk,
             warehouse_id=receipt.warehouse_id,
             on_hand_delta=o.quantity,
+            quarantined_delta=o.quantity if o.extra["lot"].pk in pending_lots else 0,
             serial_id=o.extra["serial_unit"].pk if "serial_unit" in o.extra else None,
         )
         for o in accepted

@@ -14,15 +14,20 @@ from django.utils.translation import gettext_lazy as _
 from erp.kernel.errors import DomainError
 from erp.kernel.numbering import next_number
 from masterdata.models import Product, Warehouse
-from traceability.models import Lot, LotStatus, MoveKind, SerialStatus, SerialUnit, StockOperation
+from traceability.models import (
+    PENDING_SERIAL_STATUSES,
+    Lot,
+    LotStatus,
+    MoveKind,
+    SerialStatus,
+    SerialUnit,
+    StockOperation,
+)
 from traceability.services._common import acting, require_perm, with_history
+from traceability.services._common import invalid as _invalid
 from traceability.services.ledger import MoveSpec, balances_lock, stock_moves_post
 
 PREFIXES = {MoveKind.TRANSFER: "ST", MoveKind.ADJUSTMENT: "SA", MoveKind.SCRAP: "SX"}
-
-
-def _invalid(field: str, message) -> DomainError:
-    return DomainError(message, code="validation_error", fields={field: [message]})
 
 
 def _check_common(*, product: Product, lot: Lot, reason: str) -> str:
@@ -42,8 +47,11 @@ def _check_quantity(quantity, *, field: str = "quantity", allow_negative: bool =
     return quantity
 
 
-def _serials_take(*, product: Product, lot: Lot, warehouse: Warehouse, serials, quantity: int) -> list[SerialUnit]:
-    """Lock the named in-stock units of a serialised lot in ``warehouse``; they must match ``quantity``."""
+def _serials_take(
+    *, product: Product, lot: Lot, warehouse: Warehouse, serials, quantity: int, statuses=(SerialStatus.IN_STOCK,)
+) -> list[SerialUnit]:
+    """Lock the named units of a serialised lot in ``warehouse`` (in stock, or in ``statuses``); they
+    must match ``quantity``."""
     if not product.is_serialised:
         if serials:
             raise _invalid("serials", _("%(sku)s is not serialised.") % {"sku": product.sku})
@@ -56,7 +64,7 @@ def _serials_take(*, product: Product, lot: Lot, warehouse: Warehouse, serials, 
         )
     units = list(
         SerialUnit.objects.select_for_update()
-        .filter(product=product, lot=lot, warehouse=warehouse, status=SerialStatus.IN_STOCK, serial__in=names)
+        .filter(product=product, lot=lot, warehouse=warehouse, status__in=statuses, serial__in=names)
         .order_by("id")
     )
     missing = sorted(set(names) - {u.serial for u in units})
@@ -208,13 +216,22 @@ def stock_scrap(
     serials: list[str] | None = None,
 ) -> StockOperation:
     """Write off unsellable stock (damaged, expired, nonconforming) of any lot status; reason required.
-    Reserved stock cannot be scrapped (release the reservation first); scrapped serial units leave
-    the warehouse with status SCRAPPED."""
+    Stock awaiting release (a returned or newly received unit found nonconforming) is written off
+    first, then free stock; reserved stock cannot be scrapped (release the reservation first); scrapped
+    serial units leave the warehouse with status SCRAPPED."""
     require_perm(user, "traceability.adjust_stock", _("You may not scrap stock."))
     reason = _check_common(product=product, lot=lot, reason=reason)
     quantity = _check_quantity(quantity)
     locked = balances_lock(keys=[(warehouse.pk, product.pk, lot.pk)])
-    units = _serials_take(product=product, lot=lot, warehouse=warehouse, serials=serials, quantity=quantity)
+    units = _serials_take(
+        product=product,
+        lot=lot,
+        warehouse=warehouse,
+        serials=serials,
+        quantity=quantity,
+        statuses=(SerialStatus.IN_STOCK, *PENDING_SERIAL_STATUSES),
+    )
+    pending = locked[(warehouse.pk, product.pk, lot.pk)].quarantined
     operation = _operation_create(
         kind=MoveKind.SCRAP,
         user=user,
@@ -225,17 +242,19 @@ def stock_scrap(
         reason=reason,
         serials=[u.serial for u in units],
     )
-    moves = [
-        MoveSpec(
-            kind=MoveKind.SCRAP,
-            product_id=product.pk,
-            lot_id=lot.pk,
-            warehouse_id=warehouse.pk,
-            on_hand_delta=-count,
-            serial_id=serial_id,
-        )
-        for serial_id, count in [(u.pk, 1) for u in units] or [(None, quantity)]
-    ]
+    common = {"kind": MoveKind.SCRAP, "product_id": product.pk, "lot_id": lot.pk, "warehouse_id": warehouse.pk}
+    if units:
+        moves = [
+            MoveSpec(
+                on_hand_delta=-1,
+                quarantined_delta=-1 if unit.status in PENDING_SERIAL_STATUSES else 0,
+                serial_id=unit.pk,
+                **common,
+            )
+            for unit in units
+        ]
+    else:
+        moves = [MoveSpec(on_hand_delta=-quantity, quarantined_delta=-min(quantity, pending), **common)]
     _post(operation, moves, user=user, locked=locked)
     _serials_update(
         units, user=user, reason=f"{operation.number} {reason}", status=SerialStatus.SCRAPPED, warehouse=None
