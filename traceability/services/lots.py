@@ -129,12 +129,14 @@ def lot_release(*, lot: Lot, user, password: str, reason: str = "") -> Lot:
 
 def lots_hold(*, lot_ids, user, reason: str) -> list[Lot]:
     """Put lots on quality hold (system action, e.g. a temperature excursion): released or quarantined
-    lots become ON_HOLD; others are left as they are. Caller is in the transaction."""
+    lots become ON_HOLD; others are left as they are. Runs the ``lot.status_changed`` rules of each
+    lot held. Caller is in the transaction."""
     lots = list(
         Lot.objects.select_for_update()
         .filter(pk__in=set(lot_ids), status__in=[LotStatus.RELEASED, LotStatus.QUARANTINE])
         .order_by("id")
     )
+    previous = {lot.pk: lot.status for lot in lots}
     for lot in lots:
         lot.status = LotStatus.ON_HOLD
         lot.status_reason = reason[:300]
@@ -142,4 +144,6 @@ def lots_hold(*, lot_ids, user, reason: str) -> list[Lot]:
         bulk_update_with_history(
             lots, Lot, ["status", "status_reason"], default_user=acting(user), default_change_reason=reason[:100]
         )
+    for lot in lots:
+        rules_evaluate(event="lot.status_changed", source=lot, context={"previous_status": previous[lot.pk]})
     return lots
