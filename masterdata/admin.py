@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from erp.kernel.admin import HistoryReadOnlyMixin
 from masterdata import services
 from masterdata.models import Party, Product, Region, Warehouse
 
@@ -23,7 +23,7 @@ class ReasonAdminForm(forms.ModelForm):
     )
 
 
-class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+class ReadOnlyHistoryAdmin(HistoryReadOnlyMixin, SimpleHistoryAdmin):
     """Saves through the app's services and shows history without any way to revert or edit it."""
 
     form = ReasonAdminForm
@@ -40,12 +40,6 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
             saved = self.create_service(user=request.user, reason=reason, **data)
         obj.pk = saved.pk
         obj.refresh_from_db()
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # simple-history's form view would save (revert) on POST; history is read only here.
-        if request.method != "GET":
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def has_delete_permission(self, request, obj=None):
         # Records are kept for the retention period: deactivate instead of deleting.

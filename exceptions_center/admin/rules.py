@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from erp.kernel.access import restrict
+from erp.kernel.admin import HistoryReadOnlyMixin
 from erp.kernel.errors import DomainError
 from exceptions_center.models import Rule, RuleRouteStep
 from exceptions_center.services import rules as rule_services
@@ -97,7 +98,7 @@ class RuleRouteStepInline(admin.TabularInline):
 
 
 @admin.register(Rule)
-class RuleAdmin(SimpleHistoryAdmin):
+class RuleAdmin(HistoryReadOnlyMixin, SimpleHistoryAdmin):
     form = RuleAdminForm
     inlines = [RuleRouteStepInline]
     list_display = ["code", "display_name", "event", "category", "severity", "blocking", "enabled", "sla_hours"]

@@ -83,3 +83,43 @@ def test_no_historical_model_is_registered_in_the_admin():
     # then
     registered = [model.__name__ for model in admin.site._registry]
     assert not [name for name in registered if name.startswith("Historical")]
+
+
+def test_rule_admin_history_is_read_only(client, admin_user):
+    # given a rule changed once (two versions), and its first version's page
+    from exceptions_center.services import rules as rule_services
+    from tests.exceptions_center.factories import RuleFactory
+
+    client.force_login(admin_user)
+    rule = RuleFactory(severity="high")
+    rule.severity = "low"
+    rule_services.rule_save(rule=rule, user=admin_user, reason="downgraded", validate=False)
+    first = rule.history.earliest()
+    page = f"/admin/exceptions_center/rule/{rule.pk}/history/{first.history_id}/"
+
+    # when the old version is posted back, as simple-history's revert button would
+    viewed = client.get(page)
+    revert = client.post(page, {"code": rule.code, "severity": "high", "reason": "revert"})
+
+    # then it is shown but not restored
+    assert viewed.status_code == 200
+    assert revert.status_code == 403
+    rule.refresh_from_db()
+    assert rule.severity == "low"
+    assert rule.history.count() == 2
+
+
+def test_every_history_admin_refuses_to_revert():
+    # given every admin that shows simple-history versions
+    from django.core.exceptions import PermissionDenied
+    from django.test import RequestFactory
+    from simple_history.admin import SimpleHistoryAdmin
+
+    history_admins = [a for a in admin.site._registry.values() if isinstance(a, SimpleHistoryAdmin)]
+    request = RequestFactory().post("/", {"code": "HACKED"})
+
+    # when a version is posted to each, then each refuses before reading anything
+    assert len(history_admins) >= 4
+    for model_admin in history_admins:
+        with pytest.raises(PermissionDenied):
+            model_admin.history_form_view(request, object_id="1", version_id="1")
