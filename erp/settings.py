@@ -157,6 +157,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     # Traceability: expired stock on hand and overdue shipments.
     "traceability-stock-scan": {"task": "traceability.stock_scan", "schedule": crontab(hour=6, minute=30)},
+    # Traceability: cold-chain places whose temperature records stopped (transport interval: 5 min).
+    "traceability-temperature-records-scan": {"task": "traceability.temperature_records_scan", "schedule": 300.0},
 }
 
 # --- Auth -------------------------------------------------------------------------------------

@@ -19,3 +19,12 @@ def stock_scan_task() -> None:
     from traceability.services import stock_scan
 
     stock_scan()
+
+
+@shared_task(name="traceability.temperature_records_scan", acks_late=True)
+def temperature_records_scan_task() -> None:
+    """Periodic scan: cold-chain shipments and cold stores whose temperature records stopped
+    (``services.temperature_records_scan``; idempotent, so a retried or overlapping run is harmless)."""
+    from traceability.services import temperature_records_scan
+
+    temperature_records_scan()

@@ -18,7 +18,12 @@ from traceability.services.allocation import (
     order_allocate_on_approval,
     order_deallocate,
 )
-from traceability.services.coldchain import excursion_acknowledge, excursions_detect, temperature_readings_record
+from traceability.services.coldchain import (
+    excursion_acknowledge,
+    excursions_detect,
+    temperature_readings_record,
+    temperature_records_scan,
+)
 from traceability.services.ledger import MoveSpec, balances_lock, stock_moves_post
 from traceability.services.lots import lot_release, lot_status_set, lots_hold
 from traceability.services.recall import recall_scope_job_create, recall_scope_job_run, recall_scope_request
@@ -68,4 +73,5 @@ __all__ = [
     "stock_scrap",
     "stock_transfer",
     "temperature_readings_record",
+    "temperature_records_scan",
 ]

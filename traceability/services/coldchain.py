@@ -1,4 +1,8 @@
-"""Cold chain: temperature readings in bulk, excursion and missing-record detection (DOMAIN.md §5)."""
+"""Cold chain: temperature readings in bulk, excursion and missing-record detection (DOMAIN.md §5).
+
+Missing records are found two ways: on upload, as gaps between consecutive readings; and by the
+periodic ``temperature_records_scan``, as places whose records stopped (a gap still open).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +24,7 @@ from traceability.models import (
     ExcursionKind,
     ExcursionStatus,
     Shipment,
+    ShipmentStatus,
     StockBalance,
     TemperatureReading,
 )
@@ -88,6 +94,7 @@ def temperature_readings_record(
         ignore_conflicts=True,
     )
     start, end = min(t for _p, t, _c in parsed), max(t for _p, t, _c in parsed)
+    _open_gaps_end(place={"shipment": shipment} if shipment is not None else {"warehouse": warehouse}, user=user)
     excursions = excursions_detect(shipment=shipment, warehouse=warehouse, start=start, end=end, user=user)
     source = shipment if shipment is not None else warehouse
     rules_evaluate(event="temperature.logged", source=source, context={"excursions": [e.pk for e in excursions]})
@@ -170,6 +177,101 @@ def excursions_detect(*, shipment=None, warehouse=None, start, end, user=None) -
     if any(e.kind == ExcursionKind.OUT_OF_RANGE for e in created):
         lots_hold(lot_ids=lot_ids, user=user, reason=str(_("temperature excursion")))
     return created
+
+
+def _open_gaps_end(*, place: dict, user=None) -> None:
+    """Gaps the periodic scan left open end at the first later reading of their probe (of any probe
+    for a place that had no readings at all)."""
+    for gap in Excursion.objects.filter(**place, kind=ExcursionKind.GAP, ended_at__isnull=True).order_by("id"):
+        later = TemperatureReading.objects.filter(**place, recorded_at__gt=gap.started_at)
+        if gap.probe:
+            later = later.filter(probe=gap.probe)
+        first = later.order_by("recorded_at").values_list("recorded_at", flat=True).first()
+        if first is not None:
+            gap.ended_at = first
+            with_history(gap, user=user, reason="readings resumed")
+            gap.save()
+
+
+IN_TRANSIT_STATUSES = (ShipmentStatus.SHIPPED, ShipmentStatus.IN_TRANSIT, ShipmentStatus.EXCEPTION)
+
+
+def temperature_records_scan(*, now: datetime | None = None) -> dict:
+    """Raise "missing temperature records" for cold-chain places whose records have stopped.
+
+    Places are cold-chain shipments on the road (shipped, in transit, exception) and active cold stores
+    holding cold-chain stock. A probe is stale when its last reading is older than the place's
+    monitoring interval (``ERP["COLD_CHAIN"]``: transport or storage, with the gap tolerance); a
+    shipment without any reading is stale from its dispatch, a cold store from the first scan that finds
+    it so. Each stale probe gets one open GAP excursion, started at its last reading (never a second
+    one while it is open; readings that arrive later end it), and the place's ``temperature.logged``
+    rules run, so the missing-records rule raises its event once per place and keeps it while true.
+    Each place is its own transaction; running again changes nothing.
+    """
+    from masterdata.models import Warehouse
+
+    now = now or timezone.now()
+    counts = {"places": 0, "stale": 0, "gaps_opened": 0}
+    shipments = Shipment.objects.filter(is_cold_chain=True, status__in=IN_TRANSIT_STATUSES).order_by("id")
+    for shipment in shipments.iterator(chunk_size=500):
+        _place_scan(source=shipment, place={"shipment": shipment}, since=shipment.dispatched_at, now=now, counts=counts)
+    stores = (
+        Warehouse.objects.filter(
+            is_active=True,
+            is_cold_storage=True,
+            stock_balances__on_hand__gt=0,
+            stock_balances__product__storage_max_c__isnull=False,
+        )
+        .distinct()
+        .order_by("id")
+    )
+    for warehouse in stores:
+        _place_scan(source=warehouse, place={"warehouse": warehouse}, since=None, now=now, counts=counts)
+    return counts
+
+
+def _place_scan(*, source, place: dict, since: datetime | None, now: datetime, counts: dict) -> None:
+    """Open gaps for the stale probes of one place and run its rules. ``since``: when its records became
+    due (a shipment's dispatch); ``None``: due already (a cold store holding cold-chain stock)."""
+    counts["places"] += 1
+    is_shipment = "shipment" in place
+    interval = cold_chain_setting("TRANSPORT_INTERVAL_MIN" if is_shipment else "STORAGE_INTERVAL_MIN")
+    limit = timedelta(minutes=interval * (1 + cold_chain_setting("GAP_TOLERANCE_PCT") / 100))
+    last = dict(
+        TemperatureReading.objects.filter(**place)
+        .values("probe")
+        .annotate(last=Max("recorded_at"))
+        .values_list("probe", "last")
+    )
+    stale = {probe: when for probe, when in last.items() if now - when > limit}
+    if not last and (since is None or now - since > limit):
+        stale = {"": since or now}
+    if not stale:
+        return
+    counts["stale"] += 1
+    with transaction.atomic():
+        # The place's row lock keeps two overlapping scans from opening the same gap twice.
+        type(source).objects.select_for_update().filter(pk=source.pk).first()
+        open_probes = set(
+            Excursion.objects.filter(**place, kind=ExcursionKind.GAP, ended_at__isnull=True).values_list(
+                "probe", flat=True
+            )
+        )
+        affected = _affected(shipment=place.get("shipment"), warehouse=place.get("warehouse"))
+        lot_ids = [lot_id for lot_id, _lo, _hi in affected]
+        opened = []
+        for probe, started in sorted(stale.items()):
+            if probe in open_probes:
+                continue
+            gap = Excursion(**place, kind=ExcursionKind.GAP, probe=probe, started_at=started)
+            with_history(gap, user=None, reason="no readings (periodic scan)")
+            gap.save()
+            gap.lots.set(lot_ids)
+            opened.append(gap)
+        counts["gaps_opened"] += len(opened)
+        rules_evaluate(
+            event="temperature.logged", source=source, context={"excursions": [g.pk for g in opened], "scan": True}
+        )
 
 
 @transaction.atomic
