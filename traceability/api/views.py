@@ -150,6 +150,12 @@ class SerialUnitViewSet(_ReadOnlyRestricted):
             {"forward": selectors.trace_forward(serial=unit), "backward": selectors.trace_backward(serial=unit)}
         )
 
+    @extend_schema(responses={(200, "text/csv"): OpenApiResponse(description="CSV of every hop of the unit")})
+    @action(detail=True, methods=["get"], url_path="trace-csv")
+    def trace_csv(self, request, pk=None):
+        unit = self.get_object()
+        return trace_csv_response(serial=unit, filename=f"trace-{unit.product_id}-{unit.serial}.csv")
+
 
 class AllocationViewSet(_ReadOnlyRestricted):
     """Reservations of lots for order lines; ``allocate`` reserves an approved order's open quantities."""

@@ -89,6 +89,35 @@ def test_lot_trace_release_and_csv(api, make_user, api_client_for):
     assert csv.status_code == 200 and csv["Content-Type"].startswith("text/csv")
 
 
+def test_serial_trace_csv_lists_every_hop_of_the_unit(api, make_user):
+    # given a serial unit received, released, shipped to a customer and returned
+    from traceability.services import shipment_return
+
+    from ..factories import dispatched, received_and_released
+
+    warehouse_user, quality_user = make_user("warehouse"), make_user("quality")
+    wh, prod, buyer = warehouse(), serial_product(), customer(name="上海第一医院")
+    scans = [gs1(prod.udi_di, lot="S1", serial=f"SN{i}", expiry=in_days(400)) for i in range(2)]
+    received_and_released(warehouse_user=warehouse_user, quality_user=quality_user, warehouse=wh, scans=scans)
+    shipment = dispatched(approved_order(customer=buyer, warehouse=wh, lines=[(prod, 1)]), warehouse_user, {1: ["SN1"]})
+    shipment_return(
+        shipment=shipment,
+        user=warehouse_user,
+        warehouse=wh,
+        reason="退货",
+        lines=[{"shipment_line": shipment.lines.get().pk, "quantity": 1, "serials": ["SN1"]}],
+    )
+    unit = SerialUnit.objects.get(serial="SN1")
+    # when its trace is exported
+    response = api.get(f"{BASE}/serials/{unit.pk}/trace-csv/")
+    # then every hop of that unit (shipped, returned) and nothing of the other unit
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    assert "SN1" in response["Content-Disposition"]
+    rows = b"".join(response.streaming_content).decode("utf-8-sig").splitlines()
+    assert [row.split(",")[1] for row in rows[1:]] == ["shipment", "return"]
+    assert all("SN1" in row and "上海第一医院" in row for row in rows[1:])
+
+
 def test_lot_list_query_count_is_bounded(api, django_assert_max_num_queries):
     wh = warehouse()
     for _ in range(5):
