@@ -3,9 +3,12 @@ lookup by code) and ``Idempotency-Key`` handling. Error shape: ``erp.kernel.api_
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import inspect
 import json
 from typing import Any
+from urllib.parse import unquote
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
@@ -34,6 +37,44 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
         _("Send the same key again to get the first result instead of a duplicate; reuse with another body is refused.")
     ),
 )
+
+
+CHANGE_REASON_HEADER = "X-Change-Reason"
+
+CHANGE_REASON_PARAMETER = OpenApiParameter(
+    name=CHANGE_REASON_HEADER,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=str(
+        _(
+            "Why the change is made, kept in the object's history for auditors (100 characters at most; "
+            "percent-encode non-ASCII text as UTF-8, e.g. %E5%AE%A2%E6%88%B7 for 客户)."
+        )
+    ),
+)
+
+
+def change_reason_from(request) -> str:
+    """The ``X-Change-Reason`` header as text.
+
+    HTTP header values travel as Latin-1, so clients either percent-encode UTF-8 (portable: browsers and
+    most HTTP libraries refuse other characters) or send raw UTF-8 bytes (curl), which arrive as
+    Latin-1 mojibake: both are turned back into the text the client meant.
+    """
+    raw = request.headers.get(CHANGE_REASON_HEADER, "")
+    with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):  # already text, or not UTF-8: as sent
+        raw = raw.encode("latin-1").decode("utf-8")
+    return unquote(raw).strip()
+
+
+def records_change_reason(service, input_serializer_class) -> bool:
+    """Whether a write can carry a change reason: its input has a ``reason`` field or its service takes
+    a ``reason`` argument. Services without one (e.g. shipment creation) get none, rather than failing."""
+    if service is None:
+        return False
+    if "reason" in getattr(input_serializer_class, "_declared_fields", {}):
+        return True
+    return "reason" in inspect.signature(service).parameters
 
 
 class IdempotentCreateMixin:
@@ -91,7 +132,8 @@ class ServiceModelViewSet(viewsets.ModelViewSet):
     Subclasses set ``queryset``, ``serializer_class`` (output), optionally ``input_serializer_class``,
     ``filterset_class``, ``code_field`` and the services ``create_service(*, user, **data)`` and
     ``update_service(*, instance, user, **data)`` (plain functions, stored with ``staticmethod``).
-    Deleting is refused: business records are deactivated, never deleted.
+    An ``X-Change-Reason`` header reaches the service as ``reason`` (a ``reason`` in the body wins), so
+    the history row says why. Deleting is refused: business records are deactivated, never deleted.
     """
 
     input_serializer_class: type[serializers.Serializer] | None = None
@@ -113,6 +155,21 @@ class ServiceModelViewSet(viewsets.ModelViewSet):
         instance = self.get_queryset().get(pk=instance.pk) if self.request.method != "POST" else instance
         return Response(self.serializer_class(instance, context=self.get_serializer_context()).data, status=status_code)
 
+    def service_for(self, action_name: str | None):
+        """The service behind a write action (``create``, ``update``, ``partial_update``), if any."""
+        if action_name == "create":
+            return self.create_service
+        if action_name in ("update", "partial_update"):
+            return self.update_service
+        return None
+
+    def _service_data(self, service, serializer) -> dict[str, Any]:
+        data = dict(serializer.validated_data)
+        reason = change_reason_from(self.request)
+        if reason and not data.get("reason") and records_change_reason(service, type(serializer)):
+            data["reason"] = reason
+        return data
+
     @staticmethod
     def _call(service, **kwargs):
         try:
@@ -125,7 +182,8 @@ class ServiceModelViewSet(viewsets.ModelViewSet):
             raise exceptions.MethodNotAllowed(request.method)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        instance = self._call(self.create_service, user=request.user, **serializer.validated_data)
+        data = self._service_data(self.create_service, serializer)
+        instance = self._call(self.create_service, user=request.user, **data)
         return Response(
             self.serializer_class(instance, context=self.get_serializer_context()).data,
             status=status.HTTP_201_CREATED,
@@ -138,7 +196,8 @@ class ServiceModelViewSet(viewsets.ModelViewSet):
         instance = self.get_object()
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        instance = self._call(self.update_service, instance=instance, user=request.user, **serializer.validated_data)
+        data = self._service_data(self.update_service, serializer)
+        instance = self._call(self.update_service, instance=instance, user=request.user, **data)
         return self._output(instance, status.HTTP_200_OK)
 
     @extend_schema(
