@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns  # noqa: F401 - languages switch by cookie/session
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from erp import views
@@ -26,13 +27,26 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path(
+        "audit/",
+        RedirectView.as_view(pattern_name="audit:history_report", query_string=True, http_method_names=["get", "head"]),
+        name="audit",
+    ),
     path("audit/", include("erp.audit_urls")),
+    path("api/v1/", views.ApiRootView.as_view(), name="api-v1-root"),
     path("api/v1/", include(api_patterns)),
     path("api/v1/auth/token/", views.ObtainTokenView.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    # Our own template: drf-spectacular's loads web fonts from Google, and nothing may need the internet.
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html"),
+        name="api-redoc",
+    ),
     *[path(f"{app.replace('_', '-')}/", include(f"{app}.urls")) for app in APPS],
+    # Last: whatever else is under /api/ answers a JSON 404, never the HTML page.
+    re_path(r"^api/", views.api_not_found, name="api-not-found"),
 ]
 
 if settings.DEBUG:

@@ -252,6 +252,16 @@ def test_anonymous_user_is_sent_to_login(client):
     assert response["Location"].startswith(reverse("login"))
 
 
+def test_audit_root_redirects_to_the_history_report(auditor_client):
+    # when
+    response = auditor_client.get("/audit/?model=masterdata.party")
+
+    # then
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse(REPORT)}?model=masterdata.party"
+    assert auditor_client.get(response["Location"]).status_code == 200
+
+
 def test_report_is_read_only(auditor_client):
     assert auditor_client.post(reverse(REPORT), {}).status_code == 405
 

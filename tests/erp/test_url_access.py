@@ -39,6 +39,7 @@ LOGGED_IN = {
     "password_change",
     "password_change_done",
     "api-root",  # the list of API endpoints, no data
+    "api-v1-root",  # the same for the whole API version
     # the user's own in-app notifications (list and "mark as read"), never anybody else's
     "notification-list",
     "notification-mark-read",
