@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from masterdata import selectors
-from masterdata.models import Party, PartyKind, Product, Warehouse
+from masterdata.models import Party, Product, Warehouse
 
 
 class ReasonMixin(forms.Form):
@@ -75,12 +74,7 @@ class PartyForm(ReasonMixin, forms.ModelForm):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if user.has_perm("masterdata.change_all_party"):
-            self.fields["sales_rep"].queryset = (
-                get_user_model()
-                .objects.filter(is_active=True, groups__name__in=["sales", "sales_manager"])
-                .distinct()
-                .order_by("username")
-            )
+            self.fields["sales_rep"].queryset = selectors.sales_rep_candidates()
         else:
             # A sales rep works on their own parties; reassigning them is a manager's decision.
             del self.fields["sales_rep"]
@@ -124,12 +118,7 @@ class ProductForm(ReasonMixin, forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["registrant"].queryset = (
-            selectors.party_list_visible_to(user=user)
-            .filter(kind__in=[PartyKind.MANUFACTURER, PartyKind.SUPPLIER])
-            .select_related(None)
-            .order_by("code")
-        )
+        self.fields["registrant"].queryset = selectors.registrant_list_visible_to(user=user)
 
 
 class WarehouseForm(ReasonMixin, forms.ModelForm):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from erp.kernel.access import object_get_for, restrict
-from masterdata.models import Party, Product, Warehouse
+from masterdata.models import Party, PartyKind, Product, Warehouse
+
+SALES_REP_ROLES = ("sales", "sales_manager")
+REGISTRANT_KINDS = (PartyKind.MANUFACTURER, PartyKind.SUPPLIER)
 
 
 def party_list_visible_to(*, user, action: str = "view") -> QuerySet[Party]:
@@ -15,6 +19,23 @@ def party_list_visible_to(*, user, action: str = "view") -> QuerySet[Party]:
 
 def party_get(*, user, pk: int, action: str = "view") -> Party:
     return object_get_for(party_list_visible_to(user=user, action=action), user, action, pk=pk)
+
+
+def sales_rep_candidates():
+    """The users a party can be assigned to: active users in the sales or sales-manager role.
+
+    Only holders of ``masterdata.change_all_party`` assign parties (form and API alike)."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name__in=SALES_REP_ROLES)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def registrant_list_visible_to(*, user) -> QuerySet[Party]:
+    """The parties a product's registrant may be chosen from: manufacturers and suppliers the user sees."""
+    return party_list_visible_to(user=user).filter(kind__in=REGISTRANT_KINDS).select_related(None).order_by("code")
 
 
 def product_list_visible_to(*, user, action: str = "view") -> QuerySet[Product]:

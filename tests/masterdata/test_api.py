@@ -6,6 +6,7 @@ import threading
 
 import pytest
 from django.db import connection
+from guardian.shortcuts import assign_perm
 from rest_framework.test import APIClient
 
 from masterdata import services
@@ -303,6 +304,205 @@ def test_reassigning_the_rep_through_the_api_moves_access(api, api_client_for, t
     assert response.status_code == 200, response.content
     assert api_client_for(rep_a).get(f"{PARTIES}{mine.pk}/").status_code == 404
     assert api_client_for(rep_c).get(f"{PARTIES}{mine.pk}/").status_code == 200
+
+
+def test_a_sales_rep_cannot_reassign_their_party_through_the_api(api_client_for, two_reps, make_user):
+    # given
+    rep_a, mine, _theirs = two_reps
+    rep_c = make_user("sales")
+    versions = mine.history.count()
+
+    # when
+    response = api_client_for(rep_a).patch(f"{PARTIES}{mine.pk}/", {"sales_rep": rep_c.pk}, format="json")
+
+    # then
+    body = assert_error_shape(response, 400, "validation_error")
+    assert list(body["fields"]) == ["sales_rep"]
+    mine.refresh_from_db()
+    assert mine.sales_rep == rep_a
+    assert mine.history.count() == versions
+    assert api_client_for(rep_c).get(f"{PARTIES}{mine.pk}/").status_code == 404
+
+
+def test_a_sales_rep_may_send_back_the_rep_they_read(api_client_for, two_reps):
+    # given: a PUT-style round trip of the party as the API returned it
+    rep_a, mine, _theirs = two_reps
+    client = api_client_for(rep_a)
+    read = client.get(f"{PARTIES}{mine.pk}/").json()
+
+    # when
+    response = client.patch(
+        f"{PARTIES}{mine.pk}/", {"sales_rep": read["sales_rep"], "contact_name": "新联系人"}, format="json"
+    )
+
+    # then
+    assert response.status_code == 200, response.content
+    mine.refresh_from_db()
+    assert (mine.sales_rep, mine.contact_name) == (rep_a, "新联系人")
+
+
+def test_a_sales_rep_cannot_create_a_party_for_another_rep(api_client_for, make_user):
+    # given
+    rep_a, rep_b = make_user("sales"), make_user("sales")
+
+    # when
+    refused = api_client_for(rep_a).post(PARTIES, party_payload(sales_rep=rep_b.pk), format="json")
+    own = api_client_for(rep_a).post(PARTIES, party_payload(code="H-API-2", uscc=make_uscc(802)), format="json")
+
+    # then
+    body = assert_error_shape(refused, 400, "validation_error")
+    assert list(body["fields"]) == ["sales_rep"]
+    assert own.status_code == 201, own.content
+    assert list(Party.objects.values_list("code", "sales_rep")) == [("H-API-2", rep_a.pk)]
+
+
+def test_a_manager_assigns_parties_only_to_active_sales_users(api_client_for, make_user):
+    # given a warehouse user, an inactive rep and an id nobody has
+    client = api_client_for(make_user("sales_manager"))
+    party = PartyFactory()
+    targets = [make_user("warehouse").pk, make_user("sales", is_active=False).pk, 987654]
+    versions = party.history.count()
+
+    # when
+    responses = [client.patch(f"{PARTIES}{party.pk}/", {"sales_rep": pk}, format="json") for pk in targets]
+
+    # then each is refused on the field, with the same message whether the user exists or not
+    messages = []
+    for pk, response in zip(targets, responses, strict=True):
+        body = assert_error_shape(response, 400, "validation_error")
+        assert list(body["fields"]) == ["sales_rep"]
+        messages.append(body["fields"]["sales_rep"][0].replace(str(pk), "<id>"))
+    assert len(set(messages)) == 1 and "<id>" in messages[0]
+    party.refresh_from_db()
+    assert party.sales_rep is None
+    assert party.history.count() == versions
+
+
+def test_a_manager_assigns_a_party_to_a_sales_manager(api_client_for, make_user):
+    # given
+    manager, other_manager = make_user("sales_manager"), make_user("sales_manager")
+    party = PartyFactory()
+
+    # when
+    response = api_client_for(manager).patch(f"{PARTIES}{party.pk}/", {"sales_rep": other_manager.pk}, format="json")
+
+    # then
+    assert response.status_code == 200, response.content
+    party.refresh_from_db()
+    assert party.sales_rep == other_manager
+
+
+@pytest.mark.parametrize("which", ["visible", "not visible", "missing"])
+def test_product_registrant_must_be_a_party_the_user_may_see(api_client_for, make_user, which):
+    # given a sales rep (who keeps the catalogue) and a manufacturer assigned to them, one that is not
+    rep = make_user("sales")
+    own = PartyFactory(kind="manufacturer", sales_rep=rep)
+    for perm in services.PARTY_REP_PERMISSIONS:
+        assign_perm(perm, rep, own)
+    hidden = PartyFactory(kind="manufacturer")
+    registrant_id = {"visible": own.pk, "not visible": hidden.pk, "missing": 987654}[which]
+
+    # when
+    response = api_client_for(rep).post(PRODUCTS, product_payload(registrant=registrant_id), format="json")
+
+    # then
+    if which == "visible":
+        assert response.status_code == 201, response.content
+        assert Product.objects.get().registrant == own
+        return
+    body = assert_error_shape(response, 400, "validation_error")
+    assert list(body["fields"]) == ["registrant"]
+    assert str(registrant_id) in body["fields"]["registrant"][0]
+    assert not Product.objects.exists()
+
+
+def test_not_visible_and_missing_registrants_get_the_same_message(api_client_for, make_user):
+    # given
+    rep = make_user("sales")
+    hidden = PartyFactory(kind="manufacturer")
+    client = api_client_for(rep)
+
+    # when
+    not_visible = client.post(PRODUCTS, product_payload(registrant=hidden.pk), format="json").json()
+    missing = client.post(PRODUCTS, product_payload(registrant=hidden.pk + 1000), format="json").json()
+
+    # then
+    assert not_visible["fields"]["registrant"][0].replace(str(hidden.pk), "ID") == missing["fields"]["registrant"][
+        0
+    ].replace(str(hidden.pk + 1000), "ID")
+
+
+def test_product_registrant_must_be_a_manufacturer_or_supplier(api):
+    # given
+    hospital = PartyFactory(kind="hospital")
+
+    # when
+    response = api.post(PRODUCTS, product_payload(registrant=hospital.pk), format="json")
+
+    # then
+    assert_error_shape(response, 400, "validation_error")
+    assert not Product.objects.exists()
+
+
+# --- change reason -----------------------------------------------------------------------------------
+
+
+def test_a_patch_with_a_change_reason_header_stores_it_on_the_history_row(api, integrator):
+    # given
+    party = PartyFactory()
+
+    # when
+    response = api.patch(
+        f"{PARTIES}{party.pk}/",
+        {"contact_phone": "021-12345678"},
+        format="json",
+        headers={"X-Change-Reason": "customer moved its purchasing office"},
+    )
+
+    # then
+    assert response.status_code == 200, response.content
+    latest = party.history.latest()
+    assert (latest.history_type, latest.history_user) == ("~", integrator)
+    assert latest.history_change_reason == "customer moved its purchasing office"
+    assert latest.contact_phone == "021-12345678"
+
+
+def test_a_change_reason_header_may_carry_chinese_text_percent_encoded(api):
+    # given
+    from urllib.parse import quote
+
+    warehouse = WarehouseFactory()
+
+    # when
+    response = api.patch(
+        f"{WAREHOUSES}{warehouse.pk}/",
+        {"is_cold_storage": True},
+        format="json",
+        headers={"X-Change-Reason": quote("冷库改造完成")},
+    )
+    created = api.post(
+        WAREHOUSES,
+        {"code": "WH-R", "name": "新仓", "region_code": "310115", "address": "x"},
+        format="json",
+        headers={"X-Change-Reason": quote("新开仓库")},
+    )
+
+    # then
+    assert response.status_code == 200, response.content
+    assert created.status_code == 201, created.content
+    assert warehouse.history.latest().history_change_reason == "冷库改造完成"
+    assert Warehouse.history.get(code="WH-R").history_change_reason == "新开仓库"
+
+
+def test_a_write_without_a_change_reason_records_none(api):
+    # given
+    party = PartyFactory()
+
+    # when
+    api.patch(f"{PARTIES}{party.pk}/", {"contact_phone": "021-12345678"}, format="json")
+
+    # then
+    assert party.history.latest().history_change_reason is None
 
 
 # --- pagination, filters, query counts ----------------------------------------------------------------
