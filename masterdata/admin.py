@@ -52,13 +52,13 @@ class PartyAdmin(ReadOnlyHistoryAdmin):
     update_service = staticmethod(services.party_update)
     list_display = ("code", "name", "name_en", "kind", "province", "sales_rep", "is_active")
     list_filter = ("kind", "is_active", "is_military", "is_public", "province")
-    search_fields = ("code", "name", "name_en", "uscc")
+    search_fields = ("code", "name", "name_en", "uscc", "licence_number")
     list_select_related = ("province", "sales_rep")
     autocomplete_fields = ("sales_rep",)
     readonly_fields = ("province", "created_at", "updated_at")
     list_per_page = 50
     fieldsets = (
-        (None, {"fields": ("code", "name", "name_en", "kind", "uscc", "is_active")}),
+        (None, {"fields": ("code", "name", "name_en", "kind", "uscc", "licence_number", "is_active")}),
         (_("Location"), {"fields": ("region_code", "province", "address")}),
         (_("Contact"), {"fields": ("contact_name", "contact_phone", "contact_email")}),
         (_("Hospital"), {"fields": ("bed_count", "is_public", "is_military")}),

@@ -1,7 +1,8 @@
 """Demo master data for ``manage.py seed_demo``: a realistic, deterministic data set in Chinese and English.
 
 Scale 1 is a hand-written set that shows every master-data case: public, private and military hospitals
-(one ``A1…`` USCC) with and without 100 beds, distributors, suppliers, registrants, 36 products across
+(one ``A1…`` USCC) with and without 100 beds, distributors, suppliers, registrants (each with the
+licence or filing number their sales and inspection records print), 36 products across
 classes I–III (refrigerated and frozen IVD reagents, serial-tracked implants, class II products exempt
 from filing), warehouses in several provinces including cold stores, and customers assigned to the demo
 sales reps. It is written through ``masterdata.services`` so history and the reps' object permissions
@@ -70,6 +71,20 @@ def make_registration_number(device_class: int, catalogue_code: str, province_ab
     prefix = "国" if device_class == 3 else province_abbreviation
     catalogue = "40" if catalogue_code.startswith("6840") else catalogue_code[:2]
     return f"{prefix}械注准{year}{device_class}{catalogue}{serial % 10000:04d}"
+
+
+def make_practising_licence_number(uscc: str, region_code: str, *, public: bool, hospital: bool) -> str:
+    """A 医疗机构执业许可证 registration number: the nine-character organisation code (inside the USCC),
+    the six-digit region, ownership (``11`` public, ``12`` private), the institution type (``A`` hospital,
+    ``D`` clinic or health centre) and a four-digit sequence."""
+    return f"{uscc[8:17]}{region_code}{'11' if public else '12'}{'A' if hospital else 'D'}1001"
+
+
+def make_trade_licence_number(province_abbreviation: str, *, kind: str, serial: int) -> str:
+    """A provincial number of the right kind: a production licence (生产许) for manufacturers, a
+    distribution licence (经营许) for distributors and suppliers."""
+    what = "生产许" if kind == "manufacturer" else "经营许"
+    return f"{province_abbreviation}药监械{what}{2015 + serial % 10}{serial % 10000:04d}号"
 
 
 def make_gtin13(company_prefix: str, item: int) -> str:
@@ -144,6 +159,28 @@ PARTIES: list[tuple] = [
     ("M-BJ-001", "manufacturer", "北京康骨医疗器械有限公司", "Beijing Kanggu Medical Devices Co., Ltd.", "91",
      "110115", None, False, False, "", "北京市大兴区经济技术开发区科创十三街18号", "彭亮", "010-67881234"),
 ]  # fmt: skip
+
+# Licence / filing numbers as the documents print them: distributors and suppliers hold a distribution
+# licence (经营许, class III) or only a filing (经营备, class II), issued by the city; manufacturers a
+# provincial production licence (生产许). Hospitals and clinics get a practising-licence number built
+# from their USCC (make_practising_licence_number).
+LICENCE_NUMBERS = {
+    "R-SH-001": "沪静药监械经营备20190045号",
+    "D-SH-001": "沪浦药监械经营许20180123号",
+    "D-ZJ-001": "浙杭药监械经营许20190056号",
+    "D-GD-001": "粤穗食药监械经营许20160321号",
+    "D-SC-001": "川蓉食药监械经营许20170045号",
+    "D-BJ-001": "京丰食药监械经营许20150012号",
+    "D-HB-001": "鄂汉药监械经营备20200017号",
+    "S-JS-001": "苏苏药监械经营许20170088号",
+    "S-SH-001": "沪闵药监械经营许20190211号",
+    "M-JS-001": "苏食药监械生产许20150012号",
+    "M-SD-001": "鲁食药监械生产许20160034号",
+    "M-GD-001": "粤食药监械生产许20110045号",
+    "M-SH-001": "沪食药监械生产许20140021号",
+    "M-ZJ-001": "浙食药监械生产许20170056号",
+    "M-BJ-001": "京食药监械生产许20130018号",
+}
 
 # Hospitals with a minimum remaining shelf life at delivery (days, %).
 SHELF_LIFE_RULES = {"H-SH-001": (180, None), "H-BJ-002": (None, 60), "H-GD-001": (90, 50)}
@@ -283,6 +320,10 @@ def _seed_handwritten(ctx: DemoContext, users: dict) -> None:
             if party is None:
                 organisation = f"{rng.randrange(10**8, 10**9)}"
                 min_days, min_pct = SHELF_LIFE_RULES.get(code, (None, None))
+                uscc = make_uscc(uscc_type, region, organisation)
+                licence = LICENCE_NUMBERS.get(code) or make_practising_licence_number(
+                    uscc, region, public=public, hospital=kind == "hospital"
+                )
                 party = services.party_create(
                     user=actor,
                     reason=DEMO_REASON,
@@ -290,7 +331,8 @@ def _seed_handwritten(ctx: DemoContext, users: dict) -> None:
                     name=name,
                     name_en=name_en,
                     kind=kind,
-                    uscc=make_uscc(uscc_type, region, organisation),
+                    uscc=uscc,
+                    licence_number=licence,
                     region_code=region,
                     address=address,
                     contact_name=contact,
@@ -400,6 +442,7 @@ def _seed_bulk(ctx: DemoContext, users: dict) -> None:
     existing_parties = Party.objects.filter(code__startswith="X").count()
     existing_products = Product.objects.filter(sku__startswith="X-").count()
     provinces = dict(Region.objects.values_list("code", "id"))
+    abbreviations = dict(Region.objects.values_list("code", "abbreviation"))
     actor = users["admin1"]
     reps = [users["sales1"], users["sales2"]]
     rep_perms = list(
@@ -418,13 +461,19 @@ def _seed_bulk(ctx: DemoContext, users: dict) -> None:
         is_customer = kind in ("hospital", "retailer", "distributor")
         # One customer in ten belongs to a demo sales rep (sales1 or sales2), the rest to nobody.
         rep = reps[(n // 10) % len(reps)] if is_customer and n % 10 == 0 else None
+        # The organisation part starts with B, so it never meets the hand-written codes (digits only).
+        uscc = make_uscc(uscc_type, region, f"B{n:08d}")
+        if kind in ("hospital", "retailer"):
+            licence = make_practising_licence_number(uscc, region, public=public, hospital=hospital)
+        else:
+            licence = make_trade_licence_number(abbreviations[province], kind=kind, serial=n)
         return Party(
             code=f"X{letter}{n:07d}",
             name=zh.format(city=city, n=n),
             name_en=en.format(city=city_en, n=n),
             kind=kind,
-            # The organisation part starts with B, so it never meets the hand-written codes (digits only).
-            uscc=make_uscc(uscc_type, region, f"B{n:08d}"),
+            uscc=uscc,
+            licence_number=licence,
             region_code=region,
             province_id=provinces[province],
             address=f"{city}市{n % 300 + 1}号",

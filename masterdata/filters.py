@@ -10,11 +10,15 @@ class PartyFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Party
-        fields = ["kind", "is_active", "region_code", "province", "sales_rep", "code", "uscc"]
+        fields = ["kind", "is_active", "region_code", "province", "sales_rep", "code", "uscc", "licence_number"]
 
     def search(self, queryset, name, value):
         return queryset.filter(
-            Q(code__icontains=value) | Q(name__icontains=value) | Q(name_en__icontains=value) | Q(uscc=value.upper())
+            Q(code__icontains=value)
+            | Q(name__icontains=value)
+            | Q(name_en__icontains=value)
+            | Q(uscc=value.upper())
+            | Q(licence_number=value.strip())
         )
 
 

@@ -48,6 +48,7 @@ class PartyForm(ReasonMixin, forms.ModelForm):
             "name_en",
             "kind",
             "uscc",
+            "licence_number",
             "region_code",
             "address",
             "contact_name",
@@ -64,7 +65,7 @@ class PartyForm(ReasonMixin, forms.ModelForm):
         widgets = {"contact_phone": forms.TextInput(attrs={"type": "tel"})}
 
     sections = [
-        (_("Identity"), ["code", "kind", "name", "name_en", "uscc", "is_active"]),
+        (_("Identity"), ["code", "kind", "name", "name_en", "uscc", "licence_number", "is_active"]),
         (_("Location"), ["region_code", "address"]),
         (_("Contact"), ["contact_name", "contact_phone", "contact_email"]),
         (_("Hospital"), ["bed_count", "is_public", "is_military"]),

@@ -70,6 +70,17 @@ class Party(models.Model):
         validators=[validate_uscc],
         help_text=_("18 characters; military institutions start with A1."),
     )
+    licence_number = models.CharField(
+        _("licence / filing number"),
+        max_length=60,
+        blank=True,
+        db_index=True,
+        help_text=_(
+            "Distributors: distribution licence (经营许可证) or filing (经营备案凭证) number; hospitals: "
+            "practising licence (医疗机构执业许可证) number; manufacturers: production licence or filing "
+            "number. Printed on sales and incoming-inspection records."
+        ),
+    )
     region_code = models.CharField(_("region code"), max_length=6, validators=[validate_region_code])
     province = models.ForeignKey(
         Region, verbose_name=_("province"), on_delete=models.PROTECT, related_name="parties", editable=False

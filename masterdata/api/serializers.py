@@ -44,6 +44,7 @@ class PartySerializer(serializers.ModelSerializer):
             "name_en",
             "kind",
             "uscc",
+            "licence_number",
             "region_code",
             "province_code",
             "address",

@@ -51,6 +51,30 @@ def test_seed_demo_builds_a_realistic_data_set():
     assert any(w.is_cold_storage for w in warehouses)
 
 
+def test_seed_demo_gives_customers_suppliers_and_registrants_their_licence_numbers():
+    # when
+    seed()
+
+    # then every hand-written party has the number its records print (the orders step's newcomer, whose
+    # documents are pending on purpose, excepted), of the kind that fits the party
+    from compliance.selectors import licence_number_for_party
+
+    parties = Party.objects.exclude(code="H-SH-009")
+    numbers = {p.code: licence_number_for_party(party=p) for p in parties}
+    assert all(numbers.values()), [code for code, number in numbers.items() if not number]
+    for party in parties:
+        number = numbers[party.code]
+        if party.kind == "hospital":
+            assert len(number) == 22 and number[9:15] == party.region_code and number[17] == "A"
+            assert number[:9] == party.uscc[8:17]  # the organisation code inside the USCC
+        elif party.kind in ("distributor", "supplier"):
+            assert "械经营许" in number or "械经营备" in number
+        elif party.kind == "manufacturer":
+            assert "械生产许" in number
+    assert any("械经营备" in numbers[code] for code in numbers if code.startswith("D-"))  # a filing-only one
+    assert len(set(numbers.values())) == len(numbers)
+
+
 def test_seed_demo_gives_the_demo_sales_rep_their_customers():
     # when
     seed()
@@ -105,6 +129,7 @@ def test_seed_demo_scaled_adds_bulk_rows_with_history_and_rep_permissions():
     for party in generated[:50]:
         validate_uscc(party.uscc)
     assert Party.objects.filter(code__startswith="X", uscc="").count() == 0
+    assert Party.objects.filter(code__startswith="X", licence_number="").count() == 0
 
 
 def test_seed_demo_runs_the_steps_listed_in_settings(settings):

@@ -444,6 +444,24 @@ def test_product_registrant_must_be_a_manufacturer_or_supplier(api):
     assert not Product.objects.exists()
 
 
+# --- licence / filing number -------------------------------------------------------------------------
+
+
+def test_party_licence_number_is_written_and_read_through_the_api(api):
+    # given
+    payload = party_payload(kind="distributor", bed_count=None, licence_number="沪浦药监械经营许20180123号")
+
+    # when
+    created = api.post(PARTIES, payload, format="json")
+    found = api.get(PARTIES, {"licence_number": "沪浦药监械经营许20180123号"}).json()
+
+    # then
+    assert created.status_code == 201, created.content
+    assert created.json()["licence_number"] == "沪浦药监械经营许20180123号"
+    assert [row["code"] for row in found["results"]] == ["H-API-1"]
+    assert Party.history.get(code="H-API-1").licence_number == "沪浦药监械经营许20180123号"
+
+
 # --- change reason -----------------------------------------------------------------------------------
 
 

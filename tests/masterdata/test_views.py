@@ -268,6 +268,43 @@ def test_sales_rep_who_creates_a_party_becomes_its_rep(client_for, sales_user):
     assert client.get(reverse("masterdata:party_detail", args=[party.pk])).status_code == 200
 
 
+def test_party_form_records_the_licence_number_and_the_detail_page_shows_it(client_for, manager_user):
+    # given
+    client = client_for(manager_user)
+    number = "42502258231011011A1001"
+
+    # when
+    form_page = client.get(reverse("masterdata:party_create"))
+    response = client.post(reverse("masterdata:party_create"), _party_post(licence_number=number))
+
+    # then
+    assert 'name="licence_number"' in form_page.content.decode()
+    party = Party.objects.get(code="H-NEW-1")
+    assert response.status_code == 302
+    assert party.licence_number == number
+    assert party.history.get().licence_number == number
+    detail = client.get(reverse("masterdata:party_detail", args=[party.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    assert number in detail.content.decode()
+
+
+def test_party_licence_number_is_optional_and_too_long_is_refused(client_for, manager_user):
+    # given
+    client = client_for(manager_user)
+
+    # when
+    blank = client.post(reverse("masterdata:party_create"), _party_post())
+    too_long = client.post(
+        reverse("masterdata:party_create"), _party_post(code="H-NEW-2", uscc=make_uscc(778), licence_number="9" * 61)
+    )
+
+    # then
+    assert blank.status_code == 302
+    assert Party.objects.get(code="H-NEW-1").licence_number == ""
+    assert too_long.status_code == 400
+    assert "licence_number" in too_long.context["form"].errors
+    assert not Party.objects.filter(code="H-NEW-2").exists()
+
+
 def test_party_update_changes_the_row_and_records_the_reason(client_for, manager_user):
     # given
     party = services.party_create(user=manager_user, **_party_attrs())
