@@ -1,9 +1,10 @@
 """In the browser, the whole way from a held order to a submitted one: a sales rep enters an order for
 a customer whose record lacks its USCC (high, blocking: tasks for compliance and sales) at a price 30 %
 below list (medium, blocking: approvals by sales management, then finance) and sees the hold. A
-compliance officer opens their department's queue and completes the compliance task; the rep completes
-the sales task; a sales manager approves both steps of the price chain from their queue. The rep
-reloads the order: no hold banner any more, and the order can be submitted."""
+compliance officer opens their department's queue and completes the compliance task; the sales manager,
+who manages the sales department, finds both events in their queue, completes the sales task and
+approves both steps of the price chain. The rep reloads the order: no hold banner any more, and the
+order can be submitted."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from exceptions_center.models import EventStatus, ExceptionEvent, TaskStatus
+from exceptions_center.models import Department, EventStatus, ExceptionEvent, TaskStatus
 from orders.models import OrderStatus, SalesOrder
 from tests.masterdata.factories import ProductFactory, WarehouseFactory
 from tests.orders.factories import customer_for, in_days
@@ -43,7 +44,8 @@ def test_held_order_is_handled_by_each_department_then_submitted(live_server, pa
     # given
     rep = make_user("sales", username="zhang_wei", first_name="Wei", last_name="Zhang")
     make_user("compliance", username="li_na", first_name="Na", last_name="Li")
-    make_user("sales_manager", username="wang_fang", first_name="Fang", last_name="Wang")
+    manager = make_user("sales_manager", username="wang_fang", first_name="Fang", last_name="Wang")
+    Department.objects.get(code="sales").managers.add(manager)  # as set in the admin: heads the sales team
     customer_for(rep, code="C-RJ01", name="上海交通大学医学院附属仁济医院", uscc="")
     WarehouseFactory(code="WH-SH", name="上海浦东仓")
     ProductFactory(sku="INF-0700", name_zh="一次性使用输液器 0.7mm", list_price=Decimal("100.0000"))
@@ -104,7 +106,7 @@ def test_held_order_is_handled_by_each_department_then_submitted(live_server, pa
 
     # then: their task is done, the event in progress (sales still to act), the order still held
     expect(page.locator(".messages")).to_contain_text("任务已标记完成")
-    expect(page.locator("tr[data-task=compliance]")).to_contain_text("li_na")
+    expect(page.locator("tr[data-task=compliance] td").nth(3)).to_contain_text("Na Li")  # who completed it
     high.refresh_from_db()
     assert high.status == EventStatus.IN_PROGRESS
     assert high.tasks.get(department__code="compliance").status == TaskStatus.DONE
@@ -112,24 +114,32 @@ def test_held_order_is_handled_by_each_department_then_submitted(live_server, pa
     screenshot("flow_03_compliance_task_done")
     _logout(page)
 
-    # when: the rep (a member of sales) completes the sales task from the same queue
-    login("zhang_wei")
-    _open_from_queue(page, live_server, high.number).locator("a", has_text=high.number).click()
-    page.locator("tr[data-task=sales]").locator("button", has_text="标记完成").click()
+    # when: the sales manager opens their queue: the high event (the sales task is theirs to close) and
+    # the price event (their approval) are both there
+    login("wang_fang")
+    queue_row = _open_from_queue(page, live_server, high.number)
+    expect(queue_row).to_contain_text(order.number)
+    expect(page.locator(f"#results tr[data-number='{medium.number}']")).to_be_visible()
+    screenshot("flow_04_manager_queue")
+    queue_row.locator("a", has_text=high.number).click()
+    expect(page.locator("h1")).to_contain_text(high.number)
+    expect(page.locator("tr[data-task=compliance] td").nth(3)).to_contain_text("Na Li")  # who completed it
+    sales_task = page.locator("tr[data-task=sales]")
+    sales_task.locator("textarea, input[name=comment]").first.fill("已与客户确认，营业执照副本已归档")
+    sales_task.locator("button", has_text="标记完成").click()
 
-    # then: every department did its part: the event is resolved
+    # then: every department did its part: the event is resolved, and the order still waits for the price
     expect(page.locator(".messages")).to_contain_text("任务已标记完成")
     high.refresh_from_db()
     assert high.status == EventStatus.RESOLVED
+    assert high.tasks.get(department__code="sales").closed_by == manager
+    assert SalesOrder.objects.get().is_held
     expect(page.locator("h1")).to_contain_text("已解决")
-    screenshot("flow_04_high_event_resolved")
-    _logout(page)
+    screenshot("flow_05_high_event_resolved")
 
-    # when: the sales manager approves the price chain, step by step, from their queue
-    login("wang_fang")
+    # when: back in the queue, the resolved event has left it; the manager approves the price chain
     queue_row = _open_from_queue(page, live_server, medium.number)
     expect(page.locator(f"#results tr[data-number='{high.number}']")).to_have_count(0)  # resolved: not active
-    screenshot("flow_05_manager_queue")
     queue_row.locator("a", has_text=medium.number).click()
     expect(page.locator("h1")).to_contain_text(medium.number)
     screenshot("flow_06_medium_event")
@@ -140,6 +150,7 @@ def test_held_order_is_handled_by_each_department_then_submitted(live_server, pa
     expect(page.locator(".messages")).to_contain_text("已批准")
     expect(page.locator("tr[data-step='1']")).to_contain_text("Fang Wang")
     screenshot("flow_07_first_step_approved")
+    # the finance step too: sales managers are exception managers, who may act for every department
     page.locator("tr[data-step='2'] button[value=approve]").click()
 
     # then: the last approval resolves the event
