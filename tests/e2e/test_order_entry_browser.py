@@ -92,6 +92,7 @@ def test_sales_rep_enters_an_order_and_sees_the_hold(live_server, page, login, s
     held_row = page.locator("table.orders tr.held")
     expect(held_row).to_contain_text(order.number)
     expect(held_row.locator(".hold-reason")).to_contain_text("统一社会信用代码")
+    expect(held_row).to_contain_text("Wei Zhang")  # the rep as people print the name
     screenshot("orders_04_list_with_held_order")
 
     # the filters work as the page sends them ("All" statuses, empty dates): held only, then by customer
