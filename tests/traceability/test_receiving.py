@@ -249,6 +249,22 @@ def test_receipt_scan_class_one_product_uses_its_filing_number(receipt, warehous
     assert ReceiptLine.objects.get().registration_number == "浙温械备20140027号"
 
 
+def test_receipt_scan_inspection_record_carries_the_registrant_licence(receipt, warehouse_user):
+    # given a product whose registrant has its production licence on file
+    from .factories import registrant
+
+    maker = registrant()
+    maker.licence_number = "沪药监械生产许20150001号"
+    maker.save()
+    prod = product(device_class=2, registration_number="沪械注准20202140123", registrant=maker)
+    # when a scan is received without naming a contract manufacturer
+    outcome = receipt_scan(receipt=receipt, user=warehouse_user, raw=gs1(prod.udi_di, lot="L1", expiry=in_days(300)))
+    # then the registrant made it: its licence stands for registrant and manufacturer (DOMAIN.md §3)
+    assert outcome.ok, outcome.reason
+    line = ReceiptLine.objects.get()
+    assert line.registrant_licence == line.manufacturer_licence == "沪药监械生产许20150001号"
+
+
 # --- receiving into a lot that is already released -------------------------------------------------
 
 

@@ -80,7 +80,7 @@ def test_lot_release_needs_signature_and_permission(stocked, warehouse_user, qua
 
 def test_shipment_flow_updates_stock_serials_order_and_sales_record(stocked, warehouse_user):
     # given an order for 8 bulk units and 2 serialised units
-    cust = customer()
+    cust = customer(licence_number="PDY12345678901234567")
     order = approved_order(customer=cust, warehouse=stocked["wh"], lines=[(stocked["bulk"], 8), (stocked["serial"], 2)])
     # when it is allocated, picked with scanned serials and dispatched
     shipment = _ship(order, warehouse_user, serials={2: ["SN3", "SN1"]})
@@ -97,6 +97,7 @@ def test_shipment_flow_updates_stock_serials_order_and_sales_record(stocked, war
     for line in ShipmentLine.objects.filter(shipment=shipment):
         assert line.lot_number and line.expiry_date and line.sale_date
         assert line.buyer_name == cust.name and line.buyer_address and line.buyer_contact
+        assert line.buyer_licence == "PDY12345678901234567"
         assert line.product_name and line.registrant_name and line.amount > 0
     # logistics: in transit, delivered, signed -> order delivered
     now = timezone.now()

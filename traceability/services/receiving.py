@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history
 
+from compliance.selectors import licence_number_for_party
 from erp.kernel.errors import DomainError
 from erp.kernel.numbering import next_number
 from masterdata.models import DeviceClass, Party, Product, Tracking, Warehouse
@@ -429,6 +430,7 @@ def _scans_write(receipt: Receipt, user, accepted: list[ScanOutcome]) -> None:
             o.line.serial = ""
             continue
         registrant = product.registrant
+        registrant_licence = licence_number_for_party(party=registrant) if registrant else ""
         warnings = list(p.warnings)
         if o.extra["lot"].pk in pending_lots:
             warnings.append(
@@ -448,9 +450,11 @@ def _scans_write(receipt: Receipt, user, accepted: list[ScanOutcome]) -> None:
             model_spec=product.model_spec,
             registration_number=o.extra.get("registration_number", ""),
             registrant_name=registrant.name if registrant else "",
-            registrant_licence=o.extra.get("registrant_licence", ""),
+            registrant_licence=o.extra.get("registrant_licence") or registrant_licence,
             manufacturer_name=o.extra.get("manufacturer_name") or (registrant.name if registrant else ""),
-            manufacturer_licence=o.extra.get("manufacturer_licence", ""),
+            # Without a named contract manufacturer the registrant made it: its licence is the maker's.
+            manufacturer_licence=o.extra.get("manufacturer_licence")
+            or ("" if o.extra.get("manufacturer_name") else registrant_licence),
             lot_number=o.extra["lot_number"],
             production_date=p.production_date,
             expiry_date=p.expiry_date,

@@ -40,14 +40,10 @@ DONE_STATUSES = (ShipmentStatus.DELIVERED, ShipmentStatus.SIGNED)
 
 
 def _buyer_licence(party) -> str:
-    """The buyer's licence/filing number from the compliance app when it offers one (issue 5)."""
-    try:
-        from compliance import selectors as compliance_selectors
+    """The buyer's licence/filing number for the sales record (DOMAIN.md §3), as compliance keeps it."""
+    from compliance.selectors import licence_number_for_party
 
-        lookup = getattr(compliance_selectors, "licence_number_for_party", None)
-    except ImportError:
-        lookup = None
-    return (lookup(party=party) or "") if lookup else ""
+    return licence_number_for_party(party=party)
 
 
 def _sales_record_check(order: SalesOrder) -> None:
