@@ -164,6 +164,9 @@ def test_demo_users_are_one_per_role_and_idempotent():
     admin = User.objects.get(username="admin1")
     assert admin.is_superuser and admin.is_staff
     assert DEMO_PASSWORD in out.getvalue()
+    # the sales manager heads the sales departments, once
+    manager = User.objects.get(username="manager1")
+    assert sorted(manager.managed_departments.values_list("code", flat=True)) == ["sales", "sales_management"]
 
 
 def test_demo_users_keep_a_changed_password():

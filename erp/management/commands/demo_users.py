@@ -27,6 +27,10 @@ class DemoUser:
     is_superuser: bool = False
 
 
+# The sales manager heads the sales departments: high-severity sales tasks and overdue sales events
+# reach them in their own queue ("my department"), as a real set-up would have it.
+DEPARTMENT_HEADS = {"manager1": ("sales", "sales_management")}
+
 # Quality and compliance officers work their review queues in the admin, hence staff.
 DEMO_USERS = [
     DemoUser("sales1", "sales", "伟", "张"),
@@ -58,6 +62,11 @@ def ensure_demo_users() -> dict[str, object]:
             user.save()
             user.groups.add(Group.objects.get(name=spec.role))
             users[spec.username] = user
+        from exceptions_center.models import Department
+
+        for username, codes in DEPARTMENT_HEADS.items():
+            for department in Department.objects.filter(code__in=codes):
+                department.managers.add(users[username])
     return users
 
 
