@@ -7,10 +7,10 @@ edited here. History views are read only (no revert)."""
 from __future__ import annotations
 
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from erp.kernel.admin import HistoryReadOnlyMixin
 from traceability.models import (
     Allocation,
     CustomerReturn,
@@ -51,15 +51,10 @@ class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     show_full_result_count = False
 
 
-class ReadOnlyHistoryAdmin(ReadOnlyMixin, SimpleHistoryAdmin):
+class ReadOnlyHistoryAdmin(ReadOnlyMixin, HistoryReadOnlyMixin, SimpleHistoryAdmin):
     """For rows with history: view only, and the history can be read but never reverted."""
 
     show_full_result_count = False
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method != "GET":
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class ReadOnlyInline(ReadOnlyMixin, admin.TabularInline):
@@ -234,7 +229,7 @@ class ExcursionAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(ProductIdentifier)
-class ProductIdentifierAdmin(SimpleHistoryAdmin):
+class ProductIdentifierAdmin(HistoryReadOnlyMixin, SimpleHistoryAdmin):
     """The MA / AHM device identifiers that map a non-GS1 scan to a product (reference data)."""
 
     list_display = ("di", "issuer", "product")
@@ -242,8 +237,3 @@ class ProductIdentifierAdmin(SimpleHistoryAdmin):
     search_fields = ("di", "product__sku", "product__name_zh")
     list_select_related = ("product",)
     autocomplete_fields = ("product",)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method != "GET":
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
