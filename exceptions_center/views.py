@@ -160,6 +160,7 @@ def _detail_context(request, event, bound: dict | None = None) -> dict:
         "log": list(event.log.all()),
         "signature_entries": signature_entries,
         "can_act": can_act,
+        "can_waive": can_act and handling.user_may_sign_waiver(user, event),
         "is_active": is_active,
         "route": handling.route_departments(event.rule),
         "forms": {

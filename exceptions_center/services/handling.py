@@ -139,6 +139,33 @@ def _require_event_actor(user, event: ExceptionEvent) -> None:
         raise _refuse(department_ids)
 
 
+def user_may_sign_waiver(user, event: ExceptionEvent) -> bool:
+    """May ``user`` sign away this compliance or quality exception? Only its own departments (members or
+    their heads) or an administrator: the blanket reach of sales managers over every queue stops here,
+    because the quality function must stay independent of sales (GSP). Events that need no signature
+    follow the ordinary rule (``user_may_act_on_event``)."""
+    if not event.needs_signature_to_waive:
+        return user_may_act_on_event(user, event)
+    if not user or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    names = getattr(user, "_exceptions_group_names", None)
+    if names is None:
+        names = set(user.groups.values_list("name", flat=True))
+        user._exceptions_group_names = names
+    return "admin" in names or bool(user_department_ids(user) & event_department_ids(event))
+
+
+def _require_signing_department_member(user, event: ExceptionEvent) -> None:
+    if not user_may_sign_waiver(user, event):
+        names_text = ", ".join(str(d) for d in Department.objects.filter(pk__in=list(event_department_ids(event))))
+        raise PermissionDenied(
+            _("Only members of %(departments)s or their heads may waive a compliance or quality exception.")
+            % {"departments": names_text}
+        )
+
+
 def _require_department_actor(user, department: Department) -> None:
     if not user_may_act_in(user, [department.pk]):
         raise _refuse([department.pk])
@@ -585,7 +612,8 @@ def exception_event_waive(
 ) -> ExceptionEvent:
     """Waive the event (accept it as it is) with a reason. Compliance and quality events also need an
     electronic signature: the password re-entered and a meaning, bound to the event version the user
-    saw (``version``); a wrong password or a stale version changes nothing."""
+    saw (``version``), by a member or head of the event's departments (not a sales manager acting for
+    every queue); a wrong password, a stale version or the wrong signer changes nothing."""
     from erp.signatures import signature_create
 
     reason = _required(reason, "reason", _("Say why the exception is waived."))
@@ -601,6 +629,7 @@ def exception_event_waive(
             )
         data: dict = {}
         if event.needs_signature_to_waive:
+            _require_signing_department_member(user, event)
             if meaning not in WAIVE_MEANINGS:
                 message = _("Choose the meaning of your signature.")
                 raise DomainError(message, code="signature_invalid", fields={"meaning": [message]})

@@ -356,6 +356,35 @@ def test_waive_with_a_stale_version_is_refused(high_event, compliance_user):
     assert not ElectronicSignature.objects.exists()
 
 
+def test_waive_compliance_event_is_refused_to_a_sales_manager(high_event, manager_user):
+    # given a sales manager, who may otherwise act in every queue
+    before = high_event.version
+    # when they try to sign away a compliance finding with a valid password
+    with pytest.raises(PermissionDenied):
+        handling.exception_event_waive(
+            event=high_event, user=manager_user, reason="customer is important", password=PASSWORD, version=before
+        )
+    # then nothing is signed or changed
+    high_event.refresh_from_db()
+    assert (high_event.status, high_event.version) == (EventStatus.OPEN, before)
+    assert not ElectronicSignature.objects.exists()
+
+
+def test_waive_compliance_event_by_the_head_of_quality(high_event, make_user):
+    # given the head of quality (a department on the event's route) outside the quality group
+    from exceptions_center.models import Department
+
+    head = make_user("auditor")
+    Department.objects.get(code="quality").managers.add(head)
+    # when they waive it with their signature
+    handling.exception_event_waive(
+        event=high_event, user=head, reason="deviation assessed", password=PASSWORD, version=high_event.version
+    )
+    # then it is waived
+    high_event.refresh_from_db()
+    assert high_event.status == EventStatus.WAIVED
+
+
 def test_waive_business_event_needs_a_reason_not_a_signature(medium_event, manager_user):
     with pytest.raises(DomainError):
         handling.exception_event_waive(event=medium_event, user=manager_user, reason="")

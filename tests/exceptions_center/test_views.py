@@ -119,6 +119,25 @@ def test_waive_form_with_wrong_password_shows_the_error(client, compliance_user,
     assert event.status == EventStatus.WAIVED
 
 
+def test_event_page_offers_the_signed_waiver_only_to_the_events_departments(client, compliance_user, make_user, route):
+    # given a compliance event
+    rule = rule_with_route("compliance", category="compliance", severity="high")
+    event = route(event_for(rule))
+    url = f"/exceptions-center/events/{event.number}/"
+    # when a sales manager (who may act in every queue) opens it, then there is no waive form
+    client.force_login(make_user("sales_manager"))
+    page = client.get(url).content.decode()
+    assert 'data-testid="actions"' in page and 'data-testid="waive"' not in page
+    # and posting the form anyway is refused, nothing changed
+    data = {"reason": "ok", "password": PASSWORD, "meaning": "waiver", "version": event.version}
+    assert client.post(f"{url}waive/", data).status_code == 403
+    event.refresh_from_db()
+    assert event.status == EventStatus.OPEN
+    # when the compliance officer opens it, then the signed waiver is offered
+    client.force_login(compliance_user)
+    assert 'data-testid="waive"' in client.get(url).content.decode()
+
+
 def test_complete_task_from_the_page(client, compliance_user, route):
     rule = rule_with_route("compliance", category="compliance", severity="high")
     event = route(event_for(rule))
