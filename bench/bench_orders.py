@@ -80,7 +80,7 @@ def seed(lines: int = 20):
         warehouse.save()
     products = []
     for seq in range(lines):
-        body = f"0698{seq:09d}"
+        body = f"0696{seq:09d}"  # a company prefix of its own (scaled demo: 6980…, bench_trace: 0697…)
         product, _ = Product.objects.get_or_create(
             sku=f"BENCH-ORD-{seq:03d}",
             defaults={

@@ -176,7 +176,7 @@ def make_order(lines: int):
     from orders.models import SalesOrder, SalesOrderLine
 
     customer = Party.objects.create(
-        code="BENCH-C",
+        code="BENCH-RULES-C",
         name="基准医院",
         kind=PartyKind.HOSPITAL,
         region_code="310101",
@@ -184,10 +184,10 @@ def make_order(lines: int):
         contact_name="x",
         contact_phone="1",
     )
-    warehouse = Warehouse.objects.create(code="BENCH-WH", name="基准仓", region_code="310115", address="x")
+    warehouse = Warehouse.objects.create(code="BENCH-RULES-WH", name="基准仓", region_code="310115", address="x")
     products = [
         Product.objects.create(
-            sku=f"BENCH-{n}",
+            sku=f"BENCH-RULES-{n}",
             name_zh=f"产品{n}",
             device_class=2,
             catalogue_code="14-02-01",
