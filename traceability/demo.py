@@ -94,9 +94,7 @@ def seed(ctx) -> None:
         # Quality releases all but one lot per warehouse (left in quarantine to show the state).
         lots = list(Lot.objects.filter(status=LotStatus.QUARANTINE).order_by("id"))
         for lot in lots[:-3]:
-            services.lot_release(
-                lot=lot, user=quality_user, password=DEMO_PASSWORD, reason="incoming inspection passed"
-            )
+            services.lot_release(lot=lot, user=quality_user, password=DEMO_PASSWORD, reason="来货检验合格")
 
         # Two approved orders, allocated FEFO and shipped; the cold one carries a temperature log.
         hospital = Party.objects.filter(kind=PartyKind.HOSPITAL, is_active=True).order_by("code").first()

@@ -56,14 +56,16 @@ def test_lot_and_receipt_lists_have_bounded_queries(browser, warehouse_user, dja
 def test_fulfil_page_allocates_and_ships(browser):
     wh, prod = warehouse(), product()
     released_stock(product=prod, warehouse=wh, quantity=5, expiry=in_days(300))
-    order = approved_order(customer=customer(), warehouse=wh, lines=[(prod, 2)])
+    order = approved_order(customer=customer(licence_number="鄂卫医执字第0001号"), warehouse=wh, lines=[(prod, 2)])
     url = reverse("traceability:order_fulfil", args=[order.pk])
     assert browser.post(url, {"action": "allocate"}).status_code == 302
     shipped = browser.post(url, {"action": "ship", "carrier": "EMS", "tracking_number": "E1"})
     assert shipped.status_code == 302
     order.refresh_from_db()
     assert order.status == "shipped"
-    assert browser.get(shipped["Location"]).status_code == 200
+    # the shipment page shows the sales record, with the buyer's licence number
+    page = browser.get(shipped["Location"])
+    assert page.status_code == 200 and "鄂卫医执字第0001号" in page.content.decode()
 
 
 def test_sales_user_cannot_receive(client, make_user):
