@@ -106,6 +106,7 @@ def line_facts(line: SalesOrderLine) -> dict:
         "below_list_pct": below_list_pct(line),
         "requested_lot": line.requested_lot,
         "min_shelf_life_days": line.min_shelf_life_days,
+        "min_shelf_life_pct": line.min_shelf_life_pct,
         # Beyond the contract's shape: the per-line view of order.price_changed_after_submit.
         "price_changed_after_submit": line.price_changed_after_submit,
         "product": product_facts(line.product),
@@ -224,6 +225,7 @@ class OrderFacts:
                 "below_list_pct": below,
                 "requested_lot": "",
                 "min_shelf_life_days": None,
+                "min_shelf_life_pct": None,
                 "price_changed_after_submit": changed,
                 "product": prod,
             }

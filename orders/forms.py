@@ -13,7 +13,16 @@ from django.utils.translation import gettext_lazy as _
 from masterdata.models import Warehouse
 from orders.models import PaymentTerms
 
-LINE_INPUTS = ("id", "product", "quantity", "unit_price", "discount_pct", "requested_lot")
+LINE_INPUTS = (
+    "id",
+    "product",
+    "quantity",
+    "unit_price",
+    "discount_pct",
+    "requested_lot",
+    "min_shelf_life_days",
+    "min_shelf_life_pct",
+)
 
 
 class OrderHeaderForm(forms.Form):
@@ -68,5 +77,8 @@ def line_dicts(rows: list[tuple[str, dict]]) -> list[dict]:
         line["unit_price"] = values.get("unit_price") or None
         line["discount_pct"] = values.get("discount_pct") or "0"
         line["requested_lot"] = values.get("requested_lot", "")
+        # Blank: the customer's minimum applies (None clears an earlier override).
+        line["min_shelf_life_days"] = values.get("min_shelf_life_days") or None
+        line["min_shelf_life_pct"] = values.get("min_shelf_life_pct") or None
         lines.append(line)
     return lines

@@ -190,6 +190,13 @@ class SalesOrderLine(models.Model):
         blank=True,
         help_text=_("Overrides the customer's minimum for this line."),
     )
+    min_shelf_life_pct = models.PositiveSmallIntegerField(
+        _("minimum remaining shelf life (percent of total)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text=_("With or instead of days; overrides the customer's minimum for this line."),
+    )
     # The agreed price when the order was submitted; a later difference needs approval (rule catalogue).
     submitted_unit_price = models.DecimalField(
         _("unit price at submission"), max_digits=14, decimal_places=4, null=True, blank=True, editable=False

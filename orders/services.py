@@ -60,6 +60,7 @@ LINE_FIELDS = (
     "tax_rate",
     "requested_lot",
     "min_shelf_life_days",
+    "min_shelf_life_pct",
 )
 # Lines whose values are compared to decide whether a line changed (and needs a history row).
 LINE_COMPARED = ("product_id", *LINE_FIELDS[1:])
@@ -378,12 +379,13 @@ def _lines_build(
                     _("A GS1 lot has no spaces and no Chinese characters.")
                 )
             line.requested_lot = lot
-        if "min_shelf_life_days" in raw:
-            value = raw.get("min_shelf_life_days")
-            try:
-                line.min_shelf_life_days = None if value in (None, "") else int(value)
-            except (TypeError, ValueError):
-                line_errors.setdefault("min_shelf_life_days", []).append(_("Enter a whole number."))
+        for name in ("min_shelf_life_days", "min_shelf_life_pct"):
+            if name in raw:
+                value = raw.get(name)
+                try:
+                    setattr(line, name, None if value in (None, "") else int(value))
+                except (TypeError, ValueError):
+                    line_errors.setdefault(name, []).append(_("Enter a whole number."))
         if line.tax_rate is not None and line.tax_rate >= 1:
             line_errors.setdefault("tax_rate", []).append(_("Enter the tax rate as a fraction, e.g. 0.13 for 13 %."))
         exclude = ["order", "line_no", "product", *line_errors]

@@ -231,6 +231,8 @@ def _rows_from_order(order: SalesOrder) -> list[Row]:
             "unit_price": f"{line.unit_price.normalize():f}",
             "discount_pct": f"{line.discount_pct.normalize():f}",
             "requested_lot": line.requested_lot,
+            "min_shelf_life_days": "" if line.min_shelf_life_days is None else str(line.min_shelf_life_days),
+            "min_shelf_life_pct": "" if line.min_shelf_life_pct is None else str(line.min_shelf_life_pct),
         }
         row = Row(str(line.line_no), values, line.product)
         row.line_no = line.line_no

@@ -34,10 +34,13 @@ from traceability.models import (
 
 
 def _min_days(line: dict, customer: dict | None, ship_to: dict | None) -> int:
-    """The line's minimum remaining shelf life: its override, else the strictest party minimum."""
-    if line.get("min_shelf_life_days") is not None:
-        return int(line["min_shelf_life_days"])
+    """The line's minimum remaining shelf life: its override (days and/or % of the product's shelf life,
+    the stricter of the two), else the strictest party minimum. Mirrors
+    ``traceability.services.allocation.min_shelf_life_days`` on facts instead of rows."""
     shelf = (line.get("product") or {}).get("shelf_life_days")
+    days, pct = line.get("min_shelf_life_days"), line.get("min_shelf_life_pct")
+    if days is not None or pct is not None:
+        return max(int(days or 0), math.ceil(shelf * int(pct) / 100) if pct and shelf else 0)
     best = 0
     for party in (customer, ship_to):
         if not party:

@@ -20,6 +20,7 @@ class OrderLineInputSerializer(serializers.Serializer):
     tax_rate = serializers.DecimalField(max_digits=5, decimal_places=4, required=False, allow_null=True, min_value=0)
     requested_lot = serializers.CharField(required=False, allow_blank=True, max_length=20)
     min_shelf_life_days = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    min_shelf_life_pct = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100)
 
     def validate(self, attrs):
         if "id" not in attrs:
@@ -128,6 +129,7 @@ class OrderLineOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
             "gross_amount",
             "requested_lot",
             "min_shelf_life_days",
+            "min_shelf_life_pct",
             "allocated_quantity",
             "shipped_quantity",
         ]

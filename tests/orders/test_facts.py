@@ -18,7 +18,7 @@ ORDER_KEYS = {
 }  # fmt: skip
 LINE_KEYS = {
     "line_no", "key", "product_id", "sku", "quantity", "unit_price_fen", "list_price_fen", "discount_pct",
-    "net_fen", "below_list_pct", "requested_lot", "min_shelf_life_days", "product",
+    "net_fen", "below_list_pct", "requested_lot", "min_shelf_life_days", "min_shelf_life_pct", "product",
     "price_changed_after_submit",  # beyond the contract: the per-line view of the order flag
 }  # fmt: skip
 PRODUCT_KEYS = {

@@ -72,6 +72,32 @@ def test_order_entry_errors_stay_next_to_the_line_and_nothing_is_saved(client, r
 
 
 @pytest.mark.django_db
+def test_order_entry_line_minimum_shelf_life_in_days_or_percent(client, rep, customer, warehouse):
+    # given a rep entering an order whose first line asks for a year, the second for 60 % of shelf life
+    product = ProductFactory()
+    client.force_login(rep)
+    rows = [
+        ("a1", {"product": product.pk, "quantity": "1", "min_shelf_life_days": "365", "min_shelf_life_pct": ""}),
+        ("b2", {"product": product.pk, "quantity": "2", "min_shelf_life_days": "", "min_shelf_life_pct": "150"}),
+    ]
+    # when the percentage is out of range, then the error is on its line and nothing is saved
+    response = _post_order(client, reverse("orders:order_create"), customer=customer, warehouse=warehouse, rows=rows)
+    assert response.status_code == 400
+    assert 'id="row-b2"' in response.content.decode() and not SalesOrder.objects.exists()
+    # when corrected, then both overrides are saved, shown on the order and kept on the edit page
+    rows[1][1]["min_shelf_life_pct"] = "60"
+    response = _post_order(client, reverse("orders:order_create"), customer=customer, warehouse=warehouse, rows=rows)
+    order = SalesOrder.objects.get()
+    assert list(order.lines.order_by("line_no").values_list("min_shelf_life_days", "min_shelf_life_pct")) == [
+        (365, None),
+        (None, 60),
+    ]
+    assert "365" in client.get(response.url).content.decode()
+    edit = client.get(reverse("orders:order_update", args=[order.pk])).content.decode()
+    assert 'value="365"' in edit and 'value="60"' in edit
+
+
+@pytest.mark.django_db
 def test_order_entry_without_customer_or_lines(client, rep, warehouse):
     client.force_login(rep)
     response = _post_order(client, reverse("orders:order_create"), customer=None, warehouse=warehouse, rows=[])

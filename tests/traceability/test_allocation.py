@@ -64,6 +64,23 @@ def test_order_allocate_min_shelf_life_pct_and_line_override(warehouse_user):
     assert order_allocate(order=relaxed, user=warehouse_user).complete
 
 
+def test_order_allocate_line_override_in_percent_of_shelf_life(warehouse_user):
+    # given a 1,000-day product with a lot of 400 days left, for a customer content with 30 days
+    wh, prod = warehouse(), product(shelf_life_days=1000)
+    released_stock(product=prod, warehouse=wh, quantity=10, expiry=in_days(400))
+    cust = customer(min_shelf_life_days=30)
+    # when one line asks for half the shelf life (500 days) and another for a third (334 days)
+    strict = approved_order(customer=cust, warehouse=wh, lines=[(prod, 1, {"min_shelf_life_pct": 50})])
+    fits = approved_order(customer=cust, warehouse=wh, lines=[(prod, 1, {"min_shelf_life_pct": 33})])
+    both = approved_order(
+        customer=cust, warehouse=wh, lines=[(prod, 1, {"min_shelf_life_pct": 10, "min_shelf_life_days": 450})]
+    )
+    # then the line's percentage replaces the customer's minimum, and days and % together take the stricter
+    assert order_allocate(order=strict, user=warehouse_user).shortages
+    assert order_allocate(order=fits, user=warehouse_user).complete
+    assert order_allocate(order=both, user=warehouse_user).shortages
+
+
 def test_order_allocate_requested_lot(warehouse_user):
     wh, prod = warehouse(), product()
     released_stock(product=prod, warehouse=wh, quantity=10, expiry=in_days(100), lot_number="FIRST")

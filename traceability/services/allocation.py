@@ -41,10 +41,13 @@ class AllocationResult:
 
 
 def min_shelf_life_days(*, line: SalesOrderLine, order: SalesOrder) -> int:
-    """Minimum remaining shelf life for a line: the line's override, else the strictest of the customer's
-    and the ship-to party's minimum (days, or % of the product's total shelf life)."""
-    if line.min_shelf_life_days is not None:
-        return line.min_shelf_life_days
+    """Minimum remaining shelf life for a line: the line's override (days and/or % of the product's total
+    shelf life, the stricter of the two), else the strictest of the customer's and the ship-to party's
+    minimum (days, or % of the product's total shelf life)."""
+    shelf = line.product.shelf_life_days
+    if line.min_shelf_life_days is not None or line.min_shelf_life_pct is not None:
+        by_pct = math.ceil(shelf * line.min_shelf_life_pct / 100) if line.min_shelf_life_pct and shelf else 0
+        return max(line.min_shelf_life_days or 0, by_pct)
     best = 0
     for party in (order.customer, order.ship_to):
         if party is None:

@@ -81,6 +81,23 @@ def test_bad_lines_give_the_error_shape_and_change_nothing(api_client_for, rep, 
 
 
 @pytest.mark.django_db
+def test_line_minimum_shelf_life_percent_through_the_api(api_client_for, rep, customer, warehouse):
+    # given a line asking for 80 % of the product's shelf life
+    payload = _payload(customer, warehouse, [ProductFactory()])
+    payload["lines"][0]["min_shelf_life_pct"] = 80
+    # when it is posted, then it is saved and returned
+    response = api_client_for(rep).post(URL, payload, format="json")
+    assert response.status_code == 201, response.data
+    assert response.json()["lines"][0]["min_shelf_life_pct"] == 80
+    # and more than 100 % is a 400 on that line's field, nothing saved
+    payload["lines"][0]["min_shelf_life_pct"] = 101
+    response = api_client_for(rep).post(URL, payload, format="json")
+    assert response.status_code == 400
+    assert "min_shelf_life_pct" in response.json()["fields"]["lines"][0]
+    assert SalesOrder.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_update_replaces_lines(api_client_for, rep, customer, warehouse):
     order = order_entered(user=rep, customer=customer, warehouse=warehouse)
     line = order.lines.get()
