@@ -76,11 +76,16 @@ def user_is_exception_manager(user) -> bool:
         return False
     if user.is_superuser:
         return True
+    return bool(_group_names(user) & set(MANAGER_GROUPS))
+
+
+def _group_names(user) -> set[str]:
+    """The user's group names, read once per request (kept on the user object)."""
     names = getattr(user, "_exceptions_group_names", None)
     if names is None:
         names = set(user.groups.values_list("name", flat=True))
         user._exceptions_group_names = names
-    return bool(names & set(MANAGER_GROUPS))
+    return names
 
 
 def user_department_ids(user) -> set[int]:
@@ -150,11 +155,7 @@ def user_may_sign_waiver(user, event: ExceptionEvent) -> bool:
         return False
     if user.is_superuser:
         return True
-    names = getattr(user, "_exceptions_group_names", None)
-    if names is None:
-        names = set(user.groups.values_list("name", flat=True))
-        user._exceptions_group_names = names
-    return "admin" in names or bool(user_department_ids(user) & event_department_ids(event))
+    return "admin" in _group_names(user) or bool(user_department_ids(user) & event_department_ids(event))
 
 
 def _require_signing_department_member(user, event: ExceptionEvent) -> None:
