@@ -129,7 +129,8 @@ def _detail_context(request, event, bound: dict | None = None) -> dict:
     """Everything the event page shows; ``bound`` replaces a blank form by the one that failed."""
     user = request.user
     bound = bound or {}
-    can_act = handling.user_may_act_on_event(user, event)
+    department_ids = handling.event_department_ids(event)
+    can_act = handling.user_may_act_in(user, department_ids)
     is_active = event.status in ACTIVE_STATUSES
     tasks = [
         {
@@ -160,7 +161,7 @@ def _detail_context(request, event, bound: dict | None = None) -> dict:
         "log": list(event.log.all()),
         "signature_entries": signature_entries,
         "can_act": can_act,
-        "can_waive": can_act and handling.user_may_sign_waiver(user, event),
+        "can_waive": can_act and handling.user_may_sign_waiver(user, event, department_ids=department_ids),
         "is_active": is_active,
         "route": handling.route_departments(event.rule),
         "forms": {

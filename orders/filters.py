@@ -28,6 +28,13 @@ class SalesRepFilter(django_filters.ModelChoiceFilter):
     field_class = SalesRepChoiceField
 
 
+def _customer_named(value: str) -> Q:
+    """Orders whose customer's code or (Chinese or English) name contains ``value``."""
+    return (
+        Q(customer__code__icontains=value) | Q(customer__name__icontains=value) | Q(customer__name_en__icontains=value)
+    )
+
+
 class OrderFilterSet(django_filters.FilterSet):
     """Filters shared by the order list page and the API."""
 
@@ -49,13 +56,7 @@ class OrderFilterSet(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         value = value.strip()
-        return queryset.filter(
-            Q(number__icontains=value)
-            | Q(customer_po__icontains=value)
-            | Q(customer__code__icontains=value)
-            | Q(customer__name__icontains=value)
-            | Q(customer__name_en__icontains=value)
-        )
+        return queryset.filter(Q(number__icontains=value) | Q(customer_po__icontains=value) | _customer_named(value))
 
 
 class OrderListFilterSet(OrderFilterSet):
@@ -69,9 +70,4 @@ class OrderListFilterSet(OrderFilterSet):
         value = value.strip()
         if not value:
             return queryset
-        return queryset.filter(
-            Q(customer__code__icontains=value)
-            | Q(customer__name__icontains=value)
-            | Q(customer__name_en__icontains=value)
-            | Q(customer__uscc=value.upper())
-        )
+        return queryset.filter(_customer_named(value) | Q(customer__uscc=value.upper()))

@@ -14,10 +14,10 @@ from django.db.models import Prefetch, QuerySet
 from erp.kernel.access import object_get_for, restrict
 from erp.kernel.people import person_name
 from exceptions_center.models import ACTIVE_STATUSES, ExceptionEvent
+from masterdata.selectors import SALES_REP_ROLES
 from orders.models import SalesOrder, SalesOrderLine
 
 _LINE_KEY = re.compile(r"^L(\d+)(?:@|$)")
-SALES_ROLES = ("sales", "sales_manager")
 
 
 def _open_events() -> Prefetch:
@@ -287,7 +287,7 @@ def order_sales_rep_choices() -> QuerySet:
     """The users an order list can be filtered by rep: members of the sales and sales-manager roles."""
     return (
         get_user_model()
-        .objects.filter(groups__name__in=SALES_ROLES)
+        .objects.filter(groups__name__in=SALES_REP_ROLES)
         .distinct()
         .order_by("-is_active", "last_name", "first_name", "username")
     )

@@ -13,7 +13,6 @@ Values are CEL-friendly: integers, strings, booleans, aware timestamps, null.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 
 from django.db.models import Count, Max, Sum
@@ -30,26 +29,22 @@ from traceability.models import (
     ShipmentStatus,
     StockBalance,
     TemperatureReading,
+    required_shelf_life_days,
 )
 
 
 def _min_days(line: dict, customer: dict | None, ship_to: dict | None) -> int:
-    """The line's minimum remaining shelf life: its override (days and/or % of the product's shelf life,
-    the stricter of the two), else the strictest party minimum. Mirrors
-    ``traceability.services.allocation.min_shelf_life_days`` on facts instead of rows."""
-    shelf = (line.get("product") or {}).get("shelf_life_days")
-    days, pct = line.get("min_shelf_life_days"), line.get("min_shelf_life_pct")
-    if days is not None or pct is not None:
-        return max(int(days or 0), math.ceil(shelf * int(pct) / 100) if pct and shelf else 0)
-    best = 0
-    for party in (customer, ship_to):
-        if not party:
-            continue
-        if party.get("min_shelf_life_days"):
-            best = max(best, int(party["min_shelf_life_days"]))
-        if party.get("min_shelf_life_pct") and shelf:
-            best = max(best, math.ceil(shelf * int(party["min_shelf_life_pct"]) / 100))
-    return best
+    """The line's minimum remaining shelf life (``required_shelf_life_days``, on fact dicts)."""
+    return required_shelf_life_days(
+        shelf_life_days=(line.get("product") or {}).get("shelf_life_days"),
+        line_days=line.get("min_shelf_life_days"),
+        line_pct=line.get("min_shelf_life_pct"),
+        party_minimums=[
+            (party.get("min_shelf_life_days"), party.get("min_shelf_life_pct"))
+            for party in (customer, ship_to)
+            if party
+        ],
+    )
 
 
 class OrderStockFacts:

@@ -8,6 +8,9 @@ kept in the same transaction and guarded by CHECK constraints so stock never goe
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -109,6 +112,28 @@ class SerialStatus(models.TextChoices):
 
 # Units in a warehouse that are not free stock until quality releases them (DOMAIN.md §4, yellow zones).
 PENDING_SERIAL_STATUSES = (SerialStatus.QUARANTINE, SerialStatus.RETURNED)
+
+
+def required_shelf_life_days(
+    *,
+    shelf_life_days: int | None,
+    line_days: int | None,
+    line_pct: int | None,
+    party_minimums: Iterable[tuple[int | None, int | None]],
+) -> int:
+    """The minimum remaining shelf life an order line needs at delivery, in days.
+
+    The line's own override (days and/or % of the product's total shelf life, the stricter of the two)
+    replaces the parties' minimums; otherwise the strictest (days, %) of the customer and the ship-to
+    party applies. Allocation (on rows) and the stock facts (on fact dicts) both ask this function.
+    """
+
+    def by_pct(pct: int | None) -> int:
+        return math.ceil(shelf_life_days * pct / 100) if pct and shelf_life_days else 0
+
+    if line_days is not None or line_pct is not None:
+        return max(line_days or 0, by_pct(line_pct))
+    return max([0, *(max(days or 0, by_pct(pct)) for days, pct in party_minimums)])
 
 
 class SerialUnit(models.Model):

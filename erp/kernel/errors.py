@@ -36,6 +36,11 @@ class DomainError(Exception):
         super().__init__(str(self.message))
 
     @classmethod
+    def on_field(cls, field: str, message: Any) -> DomainError:
+        """A validation error on one input field: the message both on top and next to the field."""
+        return cls(message, code="validation_error", fields={field: [message]})
+
+    @classmethod
     def from_validation_error(cls, exc: DjangoValidationError) -> DomainError:
         if hasattr(exc, "error_dict"):
             fields = {name: [str(m) for e in errs for m in e.messages] for name, errs in exc.error_dict.items()}

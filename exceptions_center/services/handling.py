@@ -131,40 +131,39 @@ def user_may_act_on_event(user, event: ExceptionEvent) -> bool:
     return user_may_act_in(user, event_department_ids(event))
 
 
+def _department_names(department_ids: Iterable[int]) -> str:
+    return ", ".join(str(d) for d in Department.objects.filter(pk__in=list(department_ids)))
+
+
 def _refuse(departments_ids: Iterable[int]) -> PermissionDenied:
-    names = ", ".join(str(d) for d in Department.objects.filter(pk__in=list(departments_ids)))
     return PermissionDenied(
-        _("Only members of %(departments)s or their managers may handle this exception.") % {"departments": names}
+        _("Only members of %(departments)s or their managers may handle this exception.")
+        % {"departments": _department_names(departments_ids)}
     )
 
 
-def _require_event_actor(user, event: ExceptionEvent) -> None:
+def _require_event_actor(user, event: ExceptionEvent) -> set[int]:
+    """Refuse a user who may not act on the event; return the event's departments (for further checks)."""
     department_ids = event_department_ids(event)
     if not user_may_act_in(user, department_ids):
         raise _refuse(department_ids)
+    return department_ids
 
 
-def user_may_sign_waiver(user, event: ExceptionEvent) -> bool:
-    """May ``user`` sign away this compliance or quality exception? Only its own departments (members or
-    their heads) or an administrator: the blanket reach of sales managers over every queue stops here,
-    because the quality function must stay independent of sales (GSP). Events that need no signature
-    follow the ordinary rule (``user_may_act_on_event``)."""
+def user_may_sign_waiver(user, event: ExceptionEvent, *, department_ids: set[int] | None = None) -> bool:
+    """Beyond acting on the event (``user_may_act_in``, checked by the caller): may ``user`` sign away this
+    compliance or quality exception? Only its own departments (members or their heads) or an
+    administrator: the blanket reach of sales managers over every queue stops here, because the quality
+    function must stay independent of sales (GSP). Events that need no signature add no condition.
+    ``department_ids``: the event's departments when the caller has read them already."""
     if not event.needs_signature_to_waive:
-        return user_may_act_on_event(user, event)
+        return True
     if not user or not user.is_authenticated or not user.is_active:
         return False
-    if user.is_superuser:
+    if user.is_superuser or "admin" in _group_names(user):
         return True
-    return "admin" in _group_names(user) or bool(user_department_ids(user) & event_department_ids(event))
-
-
-def _require_signing_department_member(user, event: ExceptionEvent) -> None:
-    if not user_may_sign_waiver(user, event):
-        names_text = ", ".join(str(d) for d in Department.objects.filter(pk__in=list(event_department_ids(event))))
-        raise PermissionDenied(
-            _("Only members of %(departments)s or their heads may waive a compliance or quality exception.")
-            % {"departments": names_text}
-        )
+    ids = department_ids if department_ids is not None else event_department_ids(event)
+    return bool(user_department_ids(user) & ids)
 
 
 def _require_department_actor(user, department: Department) -> None:
@@ -203,7 +202,7 @@ def _hold_refresh(event: ExceptionEvent) -> None:
 def _required(value: str, field: str, message) -> str:
     value = (value or "").strip()
     if not value:
-        raise DomainError(message, code="validation_error", fields={field: [message]})
+        raise DomainError.on_field(field, message)
     return value
 
 
@@ -409,7 +408,7 @@ def exception_event_assign(*, event: ExceptionEvent, user, assignee) -> Exceptio
             message = _("%(user)s is not a member of a department handling this exception.") % {
                 "user": getattr(assignee, "username", "?")
             }
-            raise DomainError(message, code="validation_error", fields={"assignee": [message]})
+            raise DomainError.on_field("assignee", message)
         _assign(event, assignee=assignee, actor=user, action=LogAction.ASSIGNED)
         if assignee.pk != user.pk:
             notifications.notifications_for_event(event=event, kind=Kind.ASSIGNED, users=[assignee])
@@ -448,8 +447,7 @@ def exception_event_comment(*, event: ExceptionEvent, user, comment: str) -> Eve
 def exception_event_attach(*, event: ExceptionEvent, user, attachment, comment: str = "") -> EventLogEntry:
     """Attach a piece of evidence (a file) to the event's log."""
     if not attachment:
-        message = _("Choose a file to attach.")
-        raise DomainError(message, code="validation_error", fields={"attachment": [message]})
+        raise DomainError.on_field("attachment", _("Choose a file to attach."))
     with transaction.atomic():
         event = _lock(event.pk)
         _require_event_actor(user, event)
@@ -620,7 +618,7 @@ def exception_event_waive(
     reason = _required(reason, "reason", _("Say why the exception is waived."))
     with transaction.atomic():
         event = _lock(event.pk)
-        _require_event_actor(user, event)
+        department_ids = _require_event_actor(user, event)
         _require_active(event)
         if version is not None and int(version) != event.version:
             raise DomainError(
@@ -630,7 +628,11 @@ def exception_event_waive(
             )
         data: dict = {}
         if event.needs_signature_to_waive:
-            _require_signing_department_member(user, event)
+            if not user_may_sign_waiver(user, event, department_ids=department_ids):
+                raise PermissionDenied(
+                    _("Only members of %(departments)s or their heads may waive a compliance or quality exception.")
+                    % {"departments": _department_names(department_ids)}
+                )
             if meaning not in WAIVE_MEANINGS:
                 message = _("Choose the meaning of your signature.")
                 raise DomainError(message, code="signature_invalid", fields={"meaning": [message]})

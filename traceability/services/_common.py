@@ -14,9 +14,8 @@ def require_perm(user, perm: str, message=None) -> None:
         raise PermissionDenied(message)
 
 
-def invalid(field: str, message) -> DomainError:
-    """A validation error on one input field, in the one error shape."""
-    return DomainError(message, code="validation_error", fields={field: [message]})
+# A validation error on one input field, in the one error shape.
+invalid = DomainError.on_field
 
 
 def rules_evaluate(*, event: str, source, context: dict | None = None):

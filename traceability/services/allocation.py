@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -13,7 +12,14 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from erp.kernel.errors import DomainError
 from orders.models import OrderStatus, SalesOrder, SalesOrderLine
-from traceability.models import Allocation, AllocationStatus, LotStatus, MoveKind, StockBalance
+from traceability.models import (
+    Allocation,
+    AllocationStatus,
+    LotStatus,
+    MoveKind,
+    StockBalance,
+    required_shelf_life_days,
+)
 from traceability.services._common import acting, require_perm
 from traceability.services.ledger import MoveSpec, balances_lock, stock_moves_post
 
@@ -44,19 +50,16 @@ def min_shelf_life_days(*, line: SalesOrderLine, order: SalesOrder) -> int:
     """Minimum remaining shelf life for a line: the line's override (days and/or % of the product's total
     shelf life, the stricter of the two), else the strictest of the customer's and the ship-to party's
     minimum (days, or % of the product's total shelf life)."""
-    shelf = line.product.shelf_life_days
-    if line.min_shelf_life_days is not None or line.min_shelf_life_pct is not None:
-        by_pct = math.ceil(shelf * line.min_shelf_life_pct / 100) if line.min_shelf_life_pct and shelf else 0
-        return max(line.min_shelf_life_days or 0, by_pct)
-    best = 0
-    for party in (order.customer, order.ship_to):
-        if party is None:
-            continue
-        if party.min_shelf_life_days:
-            best = max(best, party.min_shelf_life_days)
-        if party.min_shelf_life_pct and line.product.shelf_life_days:
-            best = max(best, math.ceil(line.product.shelf_life_days * party.min_shelf_life_pct / 100))
-    return best
+    return required_shelf_life_days(
+        shelf_life_days=line.product.shelf_life_days,
+        line_days=line.min_shelf_life_days,
+        line_pct=line.min_shelf_life_pct,
+        party_minimums=[
+            (party.min_shelf_life_days, party.min_shelf_life_pct)
+            for party in (order.customer, order.ship_to)
+            if party is not None
+        ],
+    )
 
 
 def lot_fits(*, expiry: date | None, delivery: date, min_days: int) -> bool:

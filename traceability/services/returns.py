@@ -9,6 +9,7 @@ serials) makes the forward trace of the lot show what came back from whom.
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -102,23 +103,32 @@ def _lines_check(*, shipment: Shipment, warehouse: Warehouse, lines: list[dict])
 
 
 def _units_check(*, shipment: Shipment, wanted: list[tuple]) -> dict[int, list[SerialUnit]]:
-    """Lock the named units; each must have left on that very line to this customer and still be out
-    there (not returned since, not shipped again to someone else)."""
+    """Lock the named units (of every line at once, in id order); each must have left on that very line
+    to this customer and still be out there (not returned since, not shipped again to someone else)."""
+    named = [(line, names) for line, _count, names in wanted if names]
+    if not named:
+        return {}
+    wanted_units = Q()
+    for line, names in named:
+        wanted_units |= Q(product_id=line.product_id, serial__in=names)
+    units = list(SerialUnit.objects.select_for_update().filter(wanted_units).order_by("id"))
+    last_line = {}
+    for unit_id, line_id in (
+        ShipmentSerial.objects.filter(serial_unit__in=units)
+        .order_by("id")
+        .values_list("serial_unit_id", "shipment_line_id")
+    ):
+        last_line[unit_id] = line_id
     units_by_line: dict[int, list[SerialUnit]] = {}
-    for line, _count, names in wanted:
-        if not names:
-            continue
-        units = list(
-            SerialUnit.objects.select_for_update().filter(product=line.product, serial__in=names).order_by("id")
-        )
-        last_line = {}
-        for unit_id, line_id in (
-            ShipmentSerial.objects.filter(serial_unit__in=units)
-            .order_by("id")
-            .values_list("serial_unit_id", "shipment_line_id")
-        ):
-            last_line[unit_id] = line_id
-        good = [u for u in units if u.status == SerialStatus.SHIPPED and last_line.get(u.pk) == line.pk]
+    for line, names in named:
+        good = [
+            u
+            for u in units
+            if u.product_id == line.product_id
+            and u.serial in names
+            and u.status == SerialStatus.SHIPPED
+            and last_line.get(u.pk) == line.pk
+        ]
         missing = sorted(set(names) - {u.serial for u in good})
         if missing:
             message = _("Serial %(serials)s was not shipped to %(customer)s on %(shipment)s (or is already back).") % {
