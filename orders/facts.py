@@ -115,22 +115,27 @@ def line_facts(line: SalesOrderLine) -> dict:
 
 def duplicate_count(order: SalesOrder, lines: list[SalesOrderLine]) -> int:
     """Other non-cancelled orders of the same customer within 24 h with the same (product, quantity)
-    lines: one query on the stored line signature (indexed with the customer and creation time)."""
+    lines: one query on the stored line signature (indexed with the customer and creation time).
+
+    The query names only the customer and the signature; the 24 h window and the status are applied
+    here. With the window in SQL, PostgreSQL estimated "created in the last day" from statistics that end
+    before today (always one row), and at times walked the customer's (customer, -created_at) index
+    through every order of the day instead: 7 ms of database time per save at 20k orders of one
+    customer. The same-signature orders of one customer are few (a standing order repeated weekly is
+    a few hundred over years).
+    """
     signature = SalesOrder.signature_of((line.product_id, line.quantity) for line in lines)
     if not signature:
         return 0
     created = order.created_at or timezone.now()
-    return (
-        SalesOrder.objects.filter(
-            customer_id=order.customer_id,
-            lines_signature=signature,
-            created_at__gte=created - DUPLICATE_WINDOW,
-            created_at__lte=created + DUPLICATE_WINDOW,
-        )
+    earliest, latest = created - DUPLICATE_WINDOW, created + DUPLICATE_WINDOW
+    rows = (
+        SalesOrder.objects.filter(customer_id=order.customer_id, lines_signature=signature)
         .exclude(pk=order.pk)
-        .exclude(status=OrderStatus.CANCELLED)
-        .count()
+        .order_by()
+        .values_list("created_at", "status")
     )
+    return sum(1 for at, status in rows if earliest <= at <= latest and status != OrderStatus.CANCELLED)
 
 
 class OrderFacts:
