@@ -163,7 +163,7 @@ CELERY_BEAT_SCHEDULE: dict = {
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
+    "erp.kernel.auth_backends.ModelBackendOneQuery",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

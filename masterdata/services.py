@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from guardian.shortcuts import assign_perm, remove_perm
 
+from erp.kernel.auth_backends import user_group_names
 from erp.kernel.history import history_stamp
 from masterdata.models import Party, Product, Warehouse
 from masterdata.validators import normalise_gtin, normalise_uscc, validate_gtin
@@ -84,7 +85,7 @@ def party_create(*, user, reason: str = "", **fields: Any) -> Party:
     if (
         party.sales_rep_id is None
         and user is not None
-        and user.groups.filter(name="sales").exists()
+        and "sales" in user_group_names(user)
         and not user.has_perm("masterdata.view_all_party")
     ):
         party.sales_rep = user

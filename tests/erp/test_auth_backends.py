@@ -1,0 +1,69 @@
+"""The one-query permission backend gives exactly Django's answers."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group, Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from erp.kernel.auth_backends import ModelBackendOneQuery, user_group_names
+
+
+def fresh(user):
+    return get_user_model().objects.get(pk=user.pk)
+
+
+@pytest.mark.django_db
+def test_permissions_and_group_names_in_one_query_equal_djangos(make_user):
+    # given: a user in two roles with a direct permission of their own
+    user = make_user("sales", "warehouse")
+    user.user_permissions.add(Permission.objects.get(codename="view_all_party"))
+    expected = ModelBackend().get_all_permissions(fresh(user))
+    # when
+    user = fresh(user)
+    with CaptureQueriesContext(connection) as queries:
+        perms = ModelBackendOneQuery().get_all_permissions(user)
+        names = user_group_names(user)
+        assert user.has_perm("masterdata.view_all_party")
+        assert user.has_perm("orders.add_salesorder")
+    # then
+    assert perms == expected
+    assert "masterdata.view_all_party" in perms
+    assert names == {"sales", "warehouse"}
+    assert len(queries) == 1
+
+
+@pytest.mark.django_db
+def test_a_permission_only_through_a_group_and_one_held_twice(make_user):
+    group = Group.objects.create(name="extra-role")
+    permission = Permission.objects.get(codename="view_all_party")
+    group.permissions.add(permission)
+    user = make_user()
+    user.groups.add(group)
+    user.user_permissions.add(permission)  # also held directly: listed once
+    user = fresh(user)
+    assert ModelBackendOneQuery().get_all_permissions(user) == {"masterdata.view_all_party"}
+    assert user_group_names(user) == {"extra-role"}
+
+
+@pytest.mark.django_db
+def test_inactive_superuser_and_object_checks_take_djangos_path(make_user):
+    inactive = make_user("sales", is_active=False)
+    assert ModelBackendOneQuery().get_all_permissions(fresh(inactive)) == set()
+    superuser = get_user_model().objects.create_superuser("root1", "root1@example.com", "x")
+    assert ModelBackendOneQuery().get_all_permissions(fresh(superuser)) == ModelBackend().get_all_permissions(
+        fresh(superuser)
+    )
+    sales = make_user("sales")
+    assert ModelBackendOneQuery().get_all_permissions(fresh(sales), obj=sales) == set()
+    assert user_group_names(superuser) == frozenset()
+
+
+@pytest.mark.django_db
+def test_group_names_without_permissions_read(make_user):
+    user = fresh(make_user("sales_manager"))
+    with CaptureQueriesContext(connection) as queries:
+        assert user_group_names(user) == {"sales_manager"}
+        assert user.has_perm("orders.approve_salesorder")  # read by the same query
+    assert len(queries) == 1
