@@ -32,6 +32,7 @@ from typing import Any
 
 import cel
 from cel import stdlib as cel_stdlib
+from django.db import connections, router
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -518,7 +519,11 @@ def compiled_rules(event: str) -> list[CompiledRule]:
     ``updated_at``) and one more to load the rules that are new or changed since last time."""
     from exceptions_center.models import Rule
 
-    current = list(Rule.objects.filter(event=event, enabled=True).order_by("code").values_list("id", "updated_at"))
+    # Plain SQL: this runs on every save, and the ORM's compiling of it cost more than PostgreSQL's answering.
+    table = connections[router.db_for_read(Rule)].ops.quote_name(Rule._meta.db_table)
+    with connections[router.db_for_read(Rule)].cursor() as cursor:
+        cursor.execute(f"SELECT id, updated_at FROM {table} WHERE enabled AND event = %s ORDER BY code", [event])
+        current = cursor.fetchall()
     stale = [pk for pk, updated_at in current if pk not in _cache or _cache[pk].updated_at != updated_at]
     if stale:
         fresh = {rule.pk: CompiledRule.from_rule(rule) for rule in Rule.objects.filter(pk__in=stale)}

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from erp.kernel.auth_backends import user_group_names
 from erp.kernel.errors import DomainError, PermissionDenied
 from erp.kernel.history import acting_user, history_stamp
 from erp.kernel.numbering import next_number
@@ -192,7 +193,7 @@ def _resolve(model, values: list, *, queryset=None) -> dict[int, Any]:
         except (TypeError, ValueError):
             continue
     if clean_ids:
-        found.update((queryset if queryset is not None else model.objects).in_bulk(clean_ids))
+        found.update((queryset if queryset is not None else model.objects).order_by().in_bulk(clean_ids))
     return found
 
 
@@ -212,7 +213,7 @@ def _as_pk(value) -> int | None:
 
 def _header_apply(order: SalesOrder, header: dict, *, user, creating: bool) -> dict[str, list]:
     """Set header fields on ``order`` (unsaved changes) and return field errors."""
-    from erp.kernel.access import restrict
+    from erp.kernel.access import restrict, sees_all_rows
 
     errors: dict[str, list] = {}
     unknown = set(header) - set(HEADER_FIELDS)
@@ -226,7 +227,9 @@ def _header_apply(order: SalesOrder, header: dict, *, user, creating: bool) -> d
         customer = parties.get(customer_pk)
         if customer_pk is None:
             errors["customer"] = [_("Choose the customer.")]
-        elif customer is None or not restrict(Party.objects.filter(pk=customer.pk), user).exists():
+        elif customer is None or not (
+            sees_all_rows(Party, user) or restrict(Party.objects.filter(pk=customer.pk), user).exists()
+        ):
             errors["customer"] = [_("Choose a customer you may sell to.")]
         else:
             order.customer = customer
@@ -466,23 +469,30 @@ def _rules_run(order: SalesOrder, *, lines: list[SalesOrderLine], is_new: bool, 
     for line in lines:
         line.order = order  # the facts read the order from the lines without a query
     # rules_evaluate ends by recomputing the hold (source_hold_refresh -> order_hold_refresh).
-    rules_evaluate(
+    result = rules_evaluate(
         event="order.saved",
         source=order,
         context={"is_new": is_new, "lines": lines, "user_id": getattr(acting_user(user), "pk", None)},
+        new_source=is_new,
     )
     order.saved_lines = lines  # the API answers with them without reading them back
+    if not result.active:
+        order.open_events = []  # nothing open (nor routed on commit): the answer needs no query
 
 
-def order_hold_refresh(*, source: SalesOrder) -> SalesOrder:
+def order_hold_refresh(*, source: SalesOrder, active=None) -> SalesOrder:
     """Set ``is_held`` and ``hold_summary`` from the order's active blocking exception events.
 
     Called by the order services after the rules ran and by the exception center whenever an event
-    leaves or re-enters an active status. Caller is inside the writing transaction.
+    leaves or re-enters an active status. Caller is inside the writing transaction. ``active``: every
+    active event on the order, when the caller has them (the rules engine after syncing), else read.
     """
     from exceptions_center.selectors import exception_events_active_blocking
 
-    events = list(exception_events_active_blocking(source=source).order_by("raised_at", "id"))
+    if active is None:
+        events = list(exception_events_active_blocking(source=source).order_by("raised_at", "id"))
+    else:
+        events = sorted((e for e in active if e.blocking), key=lambda e: (e.raised_at, e.pk))
     is_held = bool(events)
     summary = "; ".join(f"{e.number} {e.message_zh}" for e in events)
     if len(summary) > 300:
@@ -515,7 +525,7 @@ def order_create(*, user, lines: list[dict], reason: str = "", **header: Any) ->
     built, new, _changed, line_errors = _lines_build(order, lines, existing={})
     _raise_if_errors(header_errors, line_errors)
     if order.sales_rep_id is None:
-        acting_is_rep = not user.has_perm("orders.change_all_salesorder") and user.groups.filter(name="sales").exists()
+        acting_is_rep = not user.has_perm("orders.change_all_salesorder") and "sales" in user_group_names(user)
         order.sales_rep = user if acting_is_rep else order.customer.sales_rep
     order.number = next_number("SO")
     order.recompute_totals(built)

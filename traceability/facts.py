@@ -83,7 +83,11 @@ class OrderStockFacts:
         )
         # Query 2: what each line already holds in reservations.
         allocated = {}
-        if source.pk:
+        saved_lines = context.get("lines") if context else None
+        if saved_lines is not None:
+            # The order service passes the lines it just saved (existing ones read under the order's lock).
+            allocated = {line.line_no: line.allocated_quantity or 0 for line in saved_lines}
+        elif source.pk:
             from orders.models import SalesOrderLine
 
             allocated = dict(

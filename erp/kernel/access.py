@@ -34,6 +34,18 @@ def restrict(queryset: QuerySet, user, action: str = "view") -> QuerySet:
     return _with_object_permission(queryset, user, f"{action}_{model._meta.model_name}")
 
 
+def sees_all_rows(model: type[Model], user, action: str = "view") -> bool:
+    """Whether ``restrict`` leaves ``model``'s rows unfiltered for ``user`` (a check that a row is allowed
+    can then be skipped)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if not getattr(model, "ROW_SCOPED", False):
+        return user.has_perm(_perm(model, action))
+    return user.has_perm(_perm(model, action, all_rows=True))
+
+
 def _with_object_permission(queryset: QuerySet, user, codename: str) -> QuerySet:
     """Rows the user holds ``codename`` on, directly or through a group.
 

@@ -100,8 +100,10 @@ def _handling():
     return handling
 
 
-@transaction.atomic
-def rules_evaluate(*, event: str, source, context: dict | None = None) -> EvaluationResult:
+# No savepoint of its own: it runs inside the saving service's transaction, and a failure here fails that
+# whole save (nothing catches it halfway), so the savepoint would only cost two round trips per save.
+@transaction.atomic(savepoint=False)
+def rules_evaluate(*, event: str, source, context: dict | None = None, new_source: bool = False) -> EvaluationResult:
     """Run every enabled rule of ``event`` on ``source`` and sync its exception events.
 
     New hits raise events (numbered ``EX-…``, SLA due from the rule), hits already raised are
@@ -110,13 +112,16 @@ def rules_evaluate(*, event: str, source, context: dict | None = None) -> Evalua
     and never duplicated. A rule that fails on these facts is logged and skipped (its events are left
     as they are). Runs in the caller's transaction; routing and the cancelling of open work are queued
     through the handling services (on commit), then the source's hold is recomputed.
+
+    ``new_source``: the source was created in this transaction, so it has no events yet (nothing to
+    read back before syncing, nor for the hold).
     """
     context = dict(context or {})
     result = EvaluationResult()
     rules = engine.compiled_rules(event)
     content_type = ContentType.objects.get_for_model(source)
     if not rules:
-        source_hold_refresh(source=source)
+        source_hold_refresh(source=source, active=[] if new_source else None)
         return result
 
     now = timezone.now()
@@ -125,10 +130,14 @@ def rules_evaluate(*, event: str, source, context: dict | None = None) -> Evalua
     cel_context = engine.context_for(facts, now=now, names=engine.names_for(rules))
     outcomes = engine.evaluate_all(rules, cel_context, facts)
 
-    existing = {
-        (e.rule_id, e.detail_key): e
-        for e in ExceptionEvent.objects.filter(source_type=content_type, source_id=source.pk).order_by("id")
-    }
+    existing = (
+        {}
+        if new_source
+        else {
+            (e.rule_id, e.detail_key): e
+            for e in ExceptionEvent.objects.filter(source_type=content_type, source_id=source.pk).order_by("id")
+        }
+    )
     user = _history_user(context)
     label = _source_label(source)
     seen: set[tuple[int, str]] = set()
@@ -246,7 +255,7 @@ def rules_evaluate(*, event: str, source, context: dict | None = None) -> Evalua
 
     by_id = {e.pk: e for e in existing.values()} | {e.pk: e for e in result.raised}
     result.active = [e for e in by_id.values() if e.status in ACTIVE_STATUSES]
-    source_hold_refresh(source=source)
+    source_hold_refresh(source=source, active=result.active)
     return result
 
 

@@ -20,8 +20,14 @@ def _refresher(label: str):
     return import_string(path) if path else None
 
 
-def source_hold_refresh(*, source_type: ContentType | None = None, source_id: int | None = None, source=None) -> None:
-    """Recompute the hold of the event's source object (e.g. an order). Caller is in the transaction."""
+def source_hold_refresh(
+    *, source_type: ContentType | None = None, source_id: int | None = None, source=None, active=None
+) -> None:
+    """Recompute the hold of the event's source object (e.g. an order). Caller is in the transaction.
+
+    ``active``, when the caller has just read or synced them, is every active event on the source; the
+    refresher then need not read them again.
+    """
     if source is None:
         if source_type is None or source_id is None:
             return
@@ -37,4 +43,7 @@ def source_hold_refresh(*, source_type: ContentType | None = None, source_id: in
         refresher = _refresher(source._meta.label_lower)
         if refresher is None:
             return
-    refresher(source=source)
+    if active is None:
+        refresher(source=source)
+    else:
+        refresher(source=source, active=active)
