@@ -10,7 +10,10 @@ class ErpConfig(AppConfig):
     def ready(self) -> None:
         from django.apps import apps
 
+        from erp.kernel.history import history_manager_class_cache
         from erp.roles import sync_role_permissions
+
+        history_manager_class_cache()
 
         # Infrastructure, not domain logic: keep role permissions in step with the models. Sent for
         # the last installed app, after auth has created every app's permissions.

@@ -19,3 +19,27 @@ def history_stamp(instance, *, user, reason="") -> None:
     if len(text) > REASON_MAX_LENGTH:
         text = text[: REASON_MAX_LENGTH - 1] + "…"
     instance._change_reason = text or None
+
+
+def history_manager_class_cache() -> None:
+    """Build each model's history manager class once instead of on every ``Model.history`` access.
+
+    simple-history's ``HistoryDescriptor.__get__`` calls ``HistoryManager.from_queryset(...)`` on every
+    access, which creates a new class through ``inspect.getmembers`` (each saved history row reads
+    it once, so every order save paid for it twice). The class is the same every time, so it is built
+    once per descriptor; the manager instance is still new per access. Called from ``ErpConfig.ready``.
+    """
+    from simple_history.manager import HistoryDescriptor
+
+    if getattr(HistoryDescriptor, "_erp_cached", False):
+        return
+
+    def __get__(self, instance, owner):
+        manager_class = self.__dict__.get("_manager_class")
+        if manager_class is None:
+            manager_class = self.manager_class.from_queryset(self.queryset_class)
+            self._manager_class = manager_class
+        return manager_class(self.model, instance)
+
+    HistoryDescriptor.__get__ = __get__
+    HistoryDescriptor._erp_cached = True

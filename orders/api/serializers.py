@@ -7,7 +7,7 @@ from orders.models import PaymentTerms, SalesOrder, SalesOrderLine
 from orders.selectors import event_line_no, order_open_events
 
 
-class OrderLineInputSerializer(serializers.Serializer):
+class OrderLineInputSerializer(CachedFieldsMixin, serializers.Serializer):
     """One line to create (no ``id``) or change (``id`` of an existing line). Lines left out on update
     are removed. Unit price and tax rate default to the product's."""
 
@@ -34,7 +34,7 @@ class OrderLineInputSerializer(serializers.Serializer):
         return attrs
 
 
-class OrderInputSerializer(serializers.Serializer):
+class OrderInputSerializer(CachedFieldsMixin, serializers.Serializer):
     """An order with nested lines. On update (PUT/PATCH) ``lines``, when given, is the full new set."""
 
     customer = serializers.IntegerField(required=False)
@@ -82,7 +82,7 @@ class CancelInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
-class OrderEventSerializer(serializers.Serializer):
+class OrderEventSerializer(CachedFieldsMixin, serializers.Serializer):
     """An open exception event on the order."""
 
     id = serializers.IntegerField()
@@ -101,7 +101,7 @@ class OrderEventSerializer(serializers.Serializer):
         return event_line_no(event)
 
 
-class PartyRefSerializer(serializers.Serializer):
+class PartyRefSerializer(CachedFieldsMixin, serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     name = serializers.CharField()
