@@ -237,7 +237,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 # --- REST framework --------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "erp.kernel.auth_backends.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["erp.kernel.permissions.ModelPermissions"],
