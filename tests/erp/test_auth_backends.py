@@ -67,3 +67,41 @@ def test_group_names_without_permissions_read(make_user):
         assert user_group_names(user) == {"sales_manager"}
         assert user.has_perm("orders.approve_salesorder")  # read by the same query
     assert len(queries) == 1
+
+
+@pytest.mark.django_db
+def test_token_request_reads_token_user_and_permissions_in_one_query(make_user):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    user = make_user("integrator")
+    token = Token.objects.create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/api/v1/masterdata/warehouses/")
+    assert response.status_code == 200
+    before_view = [q["sql"] for q in queries.captured_queries if "auth_" in q["sql"] or "authtoken" in q["sql"]]
+    assert len(before_view) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("case", ["unknown", "inactive"])
+def test_token_refused_for_an_unknown_key_or_an_inactive_user(make_user, case):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    user = make_user("integrator")
+    token = Token.objects.create(user=user)
+    key = token.key
+    if case == "unknown":
+        key = "0" * 40
+    else:
+        user.is_active = False
+        user.save()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    response = client.get("/api/v1/masterdata/warehouses/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 401
+    expected = "Invalid token." if case == "unknown" else "User inactive or deleted."
+    assert expected in response.content.decode()
