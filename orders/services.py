@@ -63,6 +63,17 @@ LINE_FIELDS = (
     "min_shelf_life_days",
     "min_shelf_life_pct",
 )
+# Line fields no input sets (computed, or kept by later steps): not validated as input.
+LINE_NOT_INPUT = (
+    "id",
+    "net_amount",
+    "tax_amount",
+    "gross_amount",
+    "submitted_unit_price",
+    "submitted_discount_pct",
+    "allocated_quantity",
+    "shipped_quantity",
+)
 # Lines whose values are compared to decide whether a line changed (and needs a history row).
 LINE_COMPARED = ("product_id", *LINE_FIELDS[1:])
 
@@ -391,7 +402,7 @@ def _lines_build(
                     line_errors.setdefault(name, []).append(_("Enter a whole number."))
         if line.tax_rate is not None and line.tax_rate >= 1:
             line_errors.setdefault("tax_rate", []).append(_("Enter the tax rate as a fraction, e.g. 0.13 for 13 %."))
-        exclude = ["order", "line_no", "product", *line_errors]
+        exclude = ["order", "line_no", "product", *LINE_NOT_INPUT, *line_errors]
         if line.product_id is None:
             exclude += ["unit_price", "tax_rate", "unit"]
         try:
