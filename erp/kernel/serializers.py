@@ -15,7 +15,10 @@ def _field_copy(field):
     deep-copied as DRF does."""
     if isinstance(field, serializers.BaseSerializer | serializers.ListField | serializers.DictField | ManyRelatedField):
         return copy.deepcopy(field)
-    return copy.copy(field)
+    # copy.copy without its generic __reduce_ex__ round trip (a tenth of the cost, ~70 fields a request)
+    clone = object.__new__(type(field))
+    clone.__dict__.update(field.__dict__)
+    return clone
 
 
 class CachedFieldsMixin:
