@@ -10,6 +10,10 @@
    ratio. Target: rules add at most 25 %.
 2. sustained: 2 gunicorn workers (sync) on 127.0.0.1:PORT, a load generator in another process with
    N threads and keep-alive connections posting 5-line orders in a bounded loop. Orders/s. Target ≥ 100.
+   Also prints the CPU time per order of the gunicorn workers, the PostgreSQL backends serving them
+   (when PostgreSQL runs on this machine) and the load generator: those figures move less between
+   runs on a shared VM than orders/s. ``BENCH_GUNICORN_EXTRA`` adds gunicorn options for experiments
+   (``--threads 2`` was slower: 2 sync workers are what the target names and what is fastest here).
 
 Use a dedicated database: the script migrates it and leaves its orders behind; the bench rule copies
 are removed and the catalogue's enabled flags restored at the end.
@@ -280,6 +284,48 @@ print(json.dumps({"ok": state["ok"], "bad": state["bad"], "elapsed": elapsed,
 """
 
 
+def _children(pid: int) -> list[int]:
+    """The gunicorn workers: the arbiter's child processes (Linux /proc)."""
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _backend_pids() -> list[int]:
+    """PostgreSQL backends serving this database (the workers' persistent connections), when the
+    server runs on this machine."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        )
+        pids = [row[0] for row in cursor.fetchall()]
+    connection.close()
+    return [pid for pid in pids if Path(f"/proc/{pid}/stat").exists()]
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes (Linux /proc), in seconds."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu_seconds() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def bench_sustained(orders: int, threads: int, port: int, lines: int = 5) -> None:
     import urllib.request
 
@@ -305,6 +351,7 @@ def bench_sustained(orders: int, threads: int, port: int, lines: int = 5) -> Non
             "warning",
             "--keep-alive",
             "30",
+            *os.environ.get("BENCH_GUNICORN_EXTRA", "").split(),
         ],
         cwd=ROOT,
         env=env,
@@ -323,12 +370,16 @@ def bench_sustained(orders: int, threads: int, port: int, lines: int = 5) -> Non
             capture_output=True,
         )
         loadgen = [sys.executable, "-c", LOADGEN, "127.0.0.1", str(port), token, body]
+        workers = _children(server.pid)
+        backends = _backend_pids()
+        cpu_before = _cpu_seconds(workers), _cpu_seconds(backends), _children_cpu_seconds()
         done = subprocess.run(
             [*loadgen, str(orders), str(threads), str(start + 40)],
             check=True,
             capture_output=True,
             text=True,
         )
+        cpu_after = _cpu_seconds(workers), _cpu_seconds(backends), _children_cpu_seconds()
         figures = json.loads(done.stdout.strip().splitlines()[-1])
     finally:
         server.terminate()
@@ -339,6 +390,14 @@ def bench_sustained(orders: int, threads: int, port: int, lines: int = 5) -> Non
         f"{figures['ok']} created ({figures['bad']} failed) in {figures['elapsed']:.1f} s = {rate:.0f} orders/s; "
         f"latency p50 {figures['p50']:.0f} ms p95 {figures['p95']:.0f} ms (target ≥ 100 orders/s)"
     )
+    if figures["ok"]:
+        pairs = zip(cpu_before, cpu_after, strict=True)
+        per_order = [1000 * (after - before) / figures["ok"] for before, after in pairs]
+        print(
+            "sustained  CPU per order: gunicorn workers {:.1f} ms, PostgreSQL backends {:.1f} ms, "
+            "load generator {:.1f} ms".format(*per_order)
+            + ("" if backends else " (PostgreSQL is not on this machine: not measured)")
+        )
     numbers = list(SalesOrder.objects.order_by("number").values_list("number", flat=True)[before:])
     assert len(numbers) == len(set(numbers)), "duplicate order numbers"
 
