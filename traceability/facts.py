@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from django.db import connections, router
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
+from masterdata.models import Warehouse
 from traceability.conf import cold_chain_setting, traceability_setting
 from traceability.models import (
     Excursion,
@@ -31,6 +33,21 @@ from traceability.models import (
     TemperatureReading,
     required_shelf_life_days,
 )
+
+
+def _stock_sql() -> str:
+    """Released, unexpired, available stock of some products in every warehouse, one row per balance:
+    (product id, warehouse id, warehouse code, cold storage, lot number, expiry date, available).
+
+    Plain SQL because it runs on every order save, where the ORM's building of this three-table
+    query cost several times PostgreSQL's answering it (bench/README.md)."""
+    balance, lot, warehouse = StockBalance._meta, Lot._meta, Warehouse._meta
+    return (
+        f"SELECT b.product_id, b.warehouse_id, w.code, w.is_cold_storage, l.lot_number, l.expiry_date, b.available "
+        f"FROM {balance.db_table} b JOIN {lot.db_table} l ON l.id = b.lot_id "
+        f"JOIN {warehouse.db_table} w ON w.id = b.warehouse_id "
+        f"WHERE b.product_id = ANY(%s) AND b.available > 0 AND l.status = %s AND l.expiry_date > %s"
+    )
 
 
 def _min_days(line: dict, customer: dict | None, ship_to: dict | None) -> int:
@@ -65,22 +82,9 @@ class OrderStockFacts:
         warehouse_id = source.warehouse_id
         product_ids = {line["product_id"] for line in lines}
         # Query 1: released, unexpired stock of these products in every warehouse.
-        rows = list(
-            StockBalance.objects.filter(
-                product_id__in=product_ids,
-                available__gt=0,
-                lot__status=LotStatus.RELEASED,
-                lot__expiry_date__gt=delivery,
-            ).values_list(
-                "product_id",
-                "warehouse_id",
-                "warehouse__code",
-                "warehouse__is_cold_storage",
-                "lot__lot_number",
-                "lot__expiry_date",
-                "available",
-            )
-        )
+        with connections[router.db_for_read(StockBalance)].cursor() as cursor:
+            cursor.execute(_stock_sql(), [sorted(product_ids), LotStatus.RELEASED, delivery])
+            rows = cursor.fetchall()
         # Query 2: what each line already holds in reservations.
         allocated = {}
         saved_lines = context.get("lines") if context else None
