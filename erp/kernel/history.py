@@ -43,3 +43,58 @@ def history_manager_class_cache() -> None:
 
     HistoryDescriptor.__get__ = __get__
     HistoryDescriptor._erp_cached = True
+
+
+def create_with_history(objs: list, model, *, user, reason: str = "") -> list:
+    """Insert new rows of ``model`` and their "created" history rows in one statement.
+
+    What ``save()`` (one row) or simple-history's ``bulk_create_with_history`` do, for the hot path of
+    an order save: the rows go in with ``INSERT … RETURNING``, and the history rows are copied from
+    what was returned by a second ``INSERT … SELECT`` in the same statement, so each batch costs one
+    round trip and one set of parameters instead of two. Field values are prepared by the model's
+    fields exactly as Django's insert does (``pre_save`` with ``add=True`` sets ``auto_now``
+    timestamps, ``get_db_prep_save`` adapts the value). Like ``bulk_create`` it sends no
+    ``pre_save``/``post_save`` signals and does not call ``save()``: use it only for models whose
+    ``save()`` adds nothing (sales orders and their lines). It sets each object's primary key and
+    saved state.
+    """
+    from django.db import connections, router
+    from django.utils import timezone
+
+    if not objs:
+        return objs
+    using = router.db_for_write(model)
+    connection = connections[using]
+    qn = connection.ops.quote_name
+    opts = model._meta
+    history_model = model.history.model
+    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    params = []
+    for obj in objs:
+        for field in fields:
+            params.append(field.get_db_prep_save(field.pre_save(obj, add=True), connection))
+    row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    tracked = list(history_model.tracked_fields)
+    history_columns = [qn(history_model._meta.get_field(f.name).column) for f in tracked]
+    history_columns += [qn(name) for name in ("history_date", "history_change_reason", "history_type")]
+    history_columns.append(qn(history_model._meta.get_field("history_user").column))
+    sql = (
+        f"WITH ins AS (INSERT INTO {qn(opts.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
+        f"VALUES {', '.join([row] * len(objs))} RETURNING *), "
+        f"hist AS (INSERT INTO {qn(history_model._meta.db_table)} ({', '.join(history_columns)}) "
+        f"SELECT {', '.join('ins.' + qn(f.column) for f in tracked)}, %s, %s, '+', %s FROM ins) "
+        f"SELECT {qn(opts.pk.column)} FROM ins"
+    )
+    text = str(reason) if reason else ""
+    if len(text) > REASON_MAX_LENGTH:
+        text = text[: REASON_MAX_LENGTH - 1] + "…"
+    acting = acting_user(user)
+    params += [timezone.now(), text or None, acting.pk if acting is not None else None]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [r[0] for r in cursor.fetchall()]
+    for obj, pk in zip(objs, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = using
+    return objs
