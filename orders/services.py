@@ -25,7 +25,8 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from erp.kernel.auth_backends import user_group_names
 from erp.kernel.errors import DomainError, PermissionDenied
-from erp.kernel.history import acting_user, history_stamp
+from erp.kernel.fetch import rows_by_pk
+from erp.kernel.history import acting_user, create_with_history, history_stamp
 from erp.kernel.numbering import next_number
 from masterdata.models import Party, Product, Warehouse
 from orders.models import (
@@ -193,7 +194,7 @@ def _to_decimal(value, errors: dict, name: str) -> Decimal | None:
         return None
 
 
-def _resolve(model, values: list, *, queryset=None) -> dict[int, Any]:
+def _resolve(model, values: list) -> dict[int, Any]:
     """Instances for a mix of instances and primary keys, in one query for the keys."""
     ids = {v for v in values if v is not None and not isinstance(v, model)}
     found: dict[int, Any] = {v.pk: v for v in values if isinstance(v, model)}
@@ -204,7 +205,7 @@ def _resolve(model, values: list, *, queryset=None) -> dict[int, Any]:
         except (TypeError, ValueError):
             continue
     if clean_ids:
-        found.update((queryset if queryset is not None else model.objects).order_by().in_bulk(clean_ids))
+        found.update(rows_by_pk(model, clean_ids))  # every order save: no ORM query to build
     return found
 
 
@@ -540,13 +541,11 @@ def order_create(*, user, lines: list[dict], reason: str = "", **header: Any) ->
         order.sales_rep = user if acting_is_rep else order.customer.sales_rep
     order.number = next_number("SO")
     order.recompute_totals(built)
-    _with_history(order, user=user, reason=reason or "created")
-    order.save()
+    # The order, its lines and their "created" history rows: two statements (create_with_history).
+    create_with_history([order], SalesOrder, user=user, reason=reason or "created")
     for line in new:
         line.order = order
-    bulk_create_with_history(
-        new, SalesOrderLine, default_user=acting_user(user), default_change_reason=reason or "created"
-    )
+    create_with_history(new, SalesOrderLine, user=user, reason=reason or "created")
     _grant_rep(order, order.sales_rep)
     _rules_run(order, lines=built, is_new=True, user=user)
     return order

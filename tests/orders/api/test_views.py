@@ -81,6 +81,21 @@ def test_bad_lines_give_the_error_shape_and_change_nothing(api_client_for, rep, 
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("bad_id", [10**20, -(10**20), 0])
+def test_ids_out_of_any_row_range_are_field_errors_and_change_nothing(api_client_for, rep, customer, warehouse, bad_id):
+    payload = _payload(customer, warehouse, [ProductFactory()])
+    for name in ("customer", "warehouse"):
+        response = api_client_for(rep).post(URL, {**payload, name: bad_id}, format="json")
+        assert response.status_code == 400, response.content
+        assert name in response.json()["fields"]
+    payload["lines"][0]["product"] = bad_id
+    response = api_client_for(rep).post(URL, payload, format="json")
+    assert response.status_code == 400, response.content
+    assert "product" in response.json()["fields"]["lines"][0]
+    assert not SalesOrder.objects.exists()
+
+
+@pytest.mark.django_db
 def test_line_minimum_shelf_life_percent_through_the_api(api_client_for, rep, customer, warehouse):
     # given a line asking for 80 % of the product's shelf life
     payload = _payload(customer, warehouse, [ProductFactory()])
