@@ -207,6 +207,51 @@ class OrderOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    def to_representation(self, order):
+        """The fields above, read directly (an order answer is written on every save); dates, times
+        and amounts are formatted by their DRF fields, so the output is exactly the ModelSerializer's
+        (tested). The list's subclass drops ``lines``."""
+        fields = self.fields
+        customer, ship_to, rep = order.customer, order.ship_to, order.sales_rep
+
+        def formatted(name):
+            value = getattr(order, name)
+            return None if value is None else fields[name].to_representation(value)
+
+        data = {
+            "id": order.pk,
+            "number": order.number,
+            "status": order.status,
+            "status_display": order.get_status_display(),
+            "is_held": order.is_held,
+            "hold_summary": order.hold_summary,
+            "customer": {"id": customer.pk, "code": customer.code, "name": customer.name},
+            "ship_to": None if ship_to is None else {"id": ship_to.pk, "code": ship_to.code, "name": ship_to.name},
+            "ship_to_address": order.ship_to_address,
+            "warehouse": order.warehouse_id,
+            "warehouse_code": order.warehouse.code,
+            "requested_delivery_date": formatted("requested_delivery_date"),
+            "customer_po": order.customer_po,
+            "contract_ref": order.contract_ref,
+            "payment_terms": order.payment_terms,
+            "currency": order.currency,
+            "net_amount": formatted("net_amount"),
+            "tax_amount": formatted("tax_amount"),
+            "gross_amount": formatted("gross_amount"),
+            "sales_rep": order.sales_rep_id,
+            "sales_rep_username": None if rep is None else rep.username,
+            "notes": order.notes,
+            "cancel_reason": order.cancel_reason,
+            "created_at": formatted("created_at"),
+            "updated_at": formatted("updated_at"),
+            "submitted_at": formatted("submitted_at"),
+            "approved_at": formatted("approved_at"),
+        }
+        if "lines" in fields:
+            data["lines"] = self.get_lines(order)
+        data["open_events"] = self.get_open_events(order)
+        return data
+
     @extend_schema_field(OrderLineOutputSerializer(many=True))
     def get_lines(self, order):
         saved = getattr(order, "saved_lines", None)
