@@ -19,6 +19,7 @@ from django.db import connections, router
 from django.db.models import Count, Max, Sum
 from django.utils import timezone
 
+from exceptions_center.facts_registry import facts_wanted
 from masterdata.models import Warehouse
 from traceability.conf import cold_chain_setting, traceability_setting
 from traceability.models import (
@@ -71,8 +72,8 @@ class OrderStockFacts:
 
     def build(self, *, source, facts: dict, context: dict) -> None:
         order = facts.get("order")
-        if not order:
-            return
+        if not order or not facts_wanted(context, "stock"):
+            return  # no enabled rule reads the lines' stock: its query is spared
         lines = order.get("lines") or []
         if not lines:
             return

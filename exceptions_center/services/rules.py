@@ -125,9 +125,10 @@ def rules_evaluate(*, event: str, source, context: dict | None = None, new_sourc
         return result
 
     now = timezone.now()
-    facts = facts_build(event=event, source=source, context=context)
+    names = engine.names_for(rules)
+    facts = facts_build(event=event, source=source, context=context, names=names)
     result.facts = facts
-    cel_context = engine.context_for(facts, now=now, names=engine.names_for(rules))
+    cel_context = engine.context_for(facts, now=now, names=names)
     outcomes = engine.evaluate_all(rules, cel_context, facts)
 
     existing = (

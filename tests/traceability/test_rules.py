@@ -215,3 +215,32 @@ def test_expired_stock_on_hand_fires_from_the_periodic_scan_and_not_for_fresh_st
     stock_scan()
     events = list(ExceptionEvent.objects.filter(rule__code="TRC-EXPIRED-STOCK"))
     assert [e.source_label for e in events] == [wh.code] and "OLD" in events[0].message_en
+
+
+def test_order_stock_facts_are_spared_when_no_enabled_rule_reads_stock(django_assert_num_queries):
+    wh = warehouse()
+    prod = product()
+    released_stock(product=prod, warehouse=wh, quantity=5, expiry=in_days(300))
+    order = approved_order(customer=customer(), warehouse=wh, lines=[(prod, 1)])
+
+    def line_facts():
+        return {"order": {"lines": [{"line_no": 1, "product_id": prod.pk, "quantity": 1, "product": {}}]}}
+
+    # no rule mentions "stock": no query, no stock facts
+    facts = line_facts()
+    with django_assert_num_queries(0):
+        ORDER_STOCK_FACTS.build(source=order, facts=facts, context={"fact_names": frozenset({"order", "lines"})})
+    assert "stock" not in facts["order"]["lines"][0]
+    # a rule mentions it (or the caller did not say: dry runs, the facts card): built
+    for names in (frozenset({"order", "lines", "stock"}), None):
+        facts = line_facts()
+        ORDER_STOCK_FACTS.build(source=order, facts=facts, context={"fact_names": names})
+        assert facts["order"]["lines"][0]["stock"]["available"] == 5
+
+
+def test_a_stock_rule_still_fires_when_only_stock_rules_and_others_are_enabled():
+    # given: every order.saved rule but the shortage rule disabled, then re-enabled
+    wh = warehouse()
+    order = approved_order(customer=customer(), warehouse=wh, lines=[(product(), 3)])
+    Rule.objects.filter(event="order.saved").exclude(code="TRC-STOCK-SHORTAGE").update(enabled=False)
+    assert "TRC-STOCK-SHORTAGE" in _codes(rules_evaluate(event="order.saved", source=order))
