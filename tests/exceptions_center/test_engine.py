@@ -81,6 +81,21 @@ def test_disabled_and_new_rules_are_noticed():
     assert [c.id for c in engine.compiled_rules("order.saved")] == [second.pk]
 
 
+def test_unchanged_rules_cost_one_query_and_a_deleted_rule_is_noticed(django_assert_num_queries):
+    # given
+    first = rule_saved(condition="order.gross_fen > 0")
+    second = rule_saved(condition="order.gross_fen > 1")
+    assert [c.id for c in engine.compiled_rules("order.saved")] == [first.pk, second.pk]
+    # when nothing changed: one query (the fingerprint), the same compiled rules
+    with django_assert_num_queries(1):
+        again = engine.compiled_rules("order.saved")
+    assert [c.id for c in again] == [first.pk, second.pk]
+    # when a rule row is deleted elsewhere
+    Rule.objects.filter(pk=first.pk).delete()
+    # then
+    assert [c.id for c in engine.compiled_rules("order.saved")] == [second.pk]
+
+
 def test_days_between_counts_local_calendar_days():
     # given: 23:30 and 00:30 the next day in Shanghai are one calendar day apart
     tz = timezone.get_current_timezone()
