@@ -552,11 +552,10 @@ def compiled_rules(event: str) -> list[CompiledRule]:
         with _lock:
             _cache.update(fresh)
     rules = [_cache[pk] for pk, _micros_ in current if pk in _cache]
-    if len(rules) == len(current) and all(
-        _micros(rule.updated_at) == micros for rule, (_pk, micros) in zip(rules, current, strict=True)
-    ):
-        with _lock:
-            _by_event[event] = (fingerprint, rules)
+    # Kept under the fingerprint it was built from: any later change to the rules changes the
+    # fingerprint (updated_at only grows), so a stale list is never reused.
+    with _lock:
+        _by_event[event] = (fingerprint, rules)
     return list(rules)
 
 

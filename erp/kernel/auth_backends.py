@@ -80,6 +80,7 @@ def _token_sql() -> str:
 
 
 def _remember(user_obj, perms, groups) -> None:
+    """Keep what one query read on the user object for the request (Django's own ``_perm_cache``)."""
     if user_obj.is_active and not user_obj.is_superuser:
         user_obj._perm_cache = set(perms)
     user_obj._group_names_cache = frozenset(groups)
@@ -91,8 +92,7 @@ def _load(user_obj) -> None:
     with connections[using].cursor() as cursor:
         cursor.execute(_sql(), {"user": user_obj.pk})
         perms, groups = cursor.fetchone()
-    user_obj._perm_cache = set(perms)
-    user_obj._group_names_cache = frozenset(groups)
+    _remember(user_obj, perms, groups)
 
 
 class ModelBackendOneQuery(ModelBackend):

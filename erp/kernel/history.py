@@ -11,14 +11,19 @@ def acting_user(user):
     return user if user is not None and getattr(user, "is_authenticated", False) else None
 
 
+def _reason_text(reason) -> str | None:
+    """The change reason as stored: cut to the column's length with an ellipsis; None when empty."""
+    text = str(reason) if reason else ""
+    if len(text) > REASON_MAX_LENGTH:
+        text = text[: REASON_MAX_LENGTH - 1] + "…"
+    return text or None
+
+
 def history_stamp(instance, *, user, reason="") -> None:
     """Set the acting user and change reason the next ``save()`` of ``instance`` writes to its history;
     a longer reason is cut to the column's length with an ellipsis rather than failing the save."""
     instance._history_user = acting_user(user)
-    text = str(reason) if reason else ""
-    if len(text) > REASON_MAX_LENGTH:
-        text = text[: REASON_MAX_LENGTH - 1] + "…"
-    instance._change_reason = text or None
+    instance._change_reason = _reason_text(reason)
 
 
 def history_manager_class_cache() -> None:
@@ -45,6 +50,35 @@ def history_manager_class_cache() -> None:
     HistoryDescriptor._erp_cached = True
 
 
+_INSERT_PLANS: dict = {}
+
+
+def _insert_plan(model, using: str):
+    """For ``create_with_history``, built once per model: the inserted fields and the statement around
+    its ``VALUES`` rows (history date, reason and user are its last three parameters)."""
+    key = (model, using)
+    plan = _INSERT_PLANS.get(key)
+    if plan is None:
+        from django.db import connections
+
+        qn = connections[using].ops.quote_name
+        opts = model._meta
+        history_opts = model.history.model._meta
+        fields = [f for f in opts.concrete_fields if not f.primary_key]
+        tracked = list(model.history.model.tracked_fields)
+        history_columns = [qn(history_opts.get_field(f.name).column) for f in tracked]
+        history_columns += [qn(name) for name in ("history_date", "history_change_reason", "history_type")]
+        history_columns.append(qn(history_opts.get_field("history_user").column))
+        head = f"WITH ins AS (INSERT INTO {qn(opts.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "
+        tail = (
+            f" RETURNING *), hist AS (INSERT INTO {qn(history_opts.db_table)} ({', '.join(history_columns)}) "
+            f"SELECT {', '.join('ins.' + qn(f.column) for f in tracked)}, %s, %s, '+', %s FROM ins) "
+            f"SELECT {qn(opts.pk.column)} FROM ins"
+        )
+        plan = _INSERT_PLANS[key] = (fields, head, tail)
+    return plan
+
+
 def create_with_history(objs: list, model, *, user, reason: str = "") -> list:
     """Insert new rows of ``model`` and their "created" history rows in one statement.
 
@@ -65,31 +99,15 @@ def create_with_history(objs: list, model, *, user, reason: str = "") -> list:
         return objs
     using = router.db_for_write(model)
     connection = connections[using]
-    qn = connection.ops.quote_name
-    opts = model._meta
-    history_model = model.history.model
-    fields = [f for f in opts.concrete_fields if not f.primary_key]
+    fields, head, tail = _insert_plan(model, using)
     params = []
     for obj in objs:
         for field in fields:
             params.append(field.get_db_prep_save(field.pre_save(obj, add=True), connection))
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    tracked = list(history_model.tracked_fields)
-    history_columns = [qn(history_model._meta.get_field(f.name).column) for f in tracked]
-    history_columns += [qn(name) for name in ("history_date", "history_change_reason", "history_type")]
-    history_columns.append(qn(history_model._meta.get_field("history_user").column))
-    sql = (
-        f"WITH ins AS (INSERT INTO {qn(opts.db_table)} ({', '.join(qn(f.column) for f in fields)}) "
-        f"VALUES {', '.join([row] * len(objs))} RETURNING *), "
-        f"hist AS (INSERT INTO {qn(history_model._meta.db_table)} ({', '.join(history_columns)}) "
-        f"SELECT {', '.join('ins.' + qn(f.column) for f in tracked)}, %s, %s, '+', %s FROM ins) "
-        f"SELECT {qn(opts.pk.column)} FROM ins"
-    )
-    text = str(reason) if reason else ""
-    if len(text) > REASON_MAX_LENGTH:
-        text = text[: REASON_MAX_LENGTH - 1] + "…"
+    sql = f"{head}{', '.join([row] * len(objs))}{tail}"
     acting = acting_user(user)
-    params += [timezone.now(), text or None, acting.pk if acting is not None else None]
+    params += [timezone.now(), _reason_text(reason), acting.pk if acting is not None else None]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         ids = [r[0] for r in cursor.fetchall()]

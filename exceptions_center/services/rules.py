@@ -3,9 +3,10 @@
 ``rules_evaluate`` is called by the service that saves the source (e.g. ``orders.services.order_create``)
 inside its transaction, with the source row locked. Its cost is a fixed number of queries whatever the
 number of lines and rules: the rules check (1, plus 1 when a rule changed), the providers' facts, the
-source's existing events (1), and writes only for what changes — new events (one number each, then one
-bulk insert with history), refreshed or closed events (one bulk update with history), log entries (one
-bulk insert), a plain ``last_seen_at`` update for the rest (1).
+source's existing events (1; none for a source created in this transaction), and writes only for what
+changes — new events (one number each, then one bulk insert with history), refreshed or closed events
+(one bulk update with history), log entries (one bulk insert), a plain ``last_seen_at`` update for the
+rest (1).
 """
 
 from __future__ import annotations
