@@ -20,13 +20,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from erp.kernel.errors import DomainError, NotFoundOrForbidden
+from erp.kernel.money import CENT, line_net_amount, money
 from masterdata.models import Party, Product
 from masterdata.selectors import party_list_visible_to
 from masterdata.validators import normalise_gtin
 from orders import selectors, services
 from orders.filters import OrderListFilterSet
 from orders.forms import OrderHeaderForm, line_dicts, lines_from_post
-from orders.models import CENT, EDITABLE_STATUSES, SalesOrder, money
+from orders.models import EDITABLE_STATUSES, SalesOrder
 
 PAGE_SIZE = 25
 SEARCH_LIMIT = 8
@@ -207,7 +208,7 @@ def _row_amount(values: dict, product: Product | None) -> Decimal | None:
     discount = _dec(values.get("discount_pct"), Decimal("0"))
     if quantity is None or price is None or discount is None:
         return None
-    return money(quantity * price * (Decimal("100") - discount) / Decimal("100"))
+    return line_net_amount(quantity, price, discount)
 
 
 def _rows_from_post(request, errors: list | None = None) -> list[Row]:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from erp.kernel.errors import DomainError
+from erp.kernel.history import acting_user
 from orders.models import OrderStatus, SalesOrder, SalesOrderLine
 from traceability.models import (
     Allocation,
@@ -20,7 +21,7 @@ from traceability.models import (
     StockBalance,
     required_shelf_life_days,
 )
-from traceability.services._common import acting, require_perm
+from traceability.services._common import require_perm
 from traceability.services.ledger import MoveSpec, balances_lock, stock_moves_post
 
 ALLOCATABLE_ORDER_STATUSES = (OrderStatus.APPROVED, OrderStatus.ALLOCATED)
@@ -176,7 +177,7 @@ def _order_allocate(*, order: SalesOrder, user, reason: str) -> AllocationResult
                     lot=balance.lot,
                     warehouse=warehouse,
                     quantity=take,
-                    created_by=acting(user),
+                    created_by=acting_user(user),
                 )
             )
             moves.append(
@@ -207,13 +208,15 @@ def _order_allocate(*, order: SalesOrder, user, reason: str) -> AllocationResult
             reason=reason or "allocated",
             locked=locked,
         )
-        bulk_create_with_history(allocations, Allocation, default_user=acting(user), default_change_reason="allocated")
+        bulk_create_with_history(
+            allocations, Allocation, default_user=acting_user(user), default_change_reason="allocated"
+        )
         changed = [line for line in open_lines if any(a.order_line is line for a in allocations)]
         bulk_update_with_history(
             changed,
             SalesOrderLine,
             ["allocated_quantity"],
-            default_user=acting(user),
+            default_user=acting_user(user),
             default_change_reason="allocated",
         )
         result.allocations = allocations
@@ -265,13 +268,13 @@ def order_deallocate(*, order: SalesOrder, user, reason: str) -> int:
         line = lines.setdefault(a.order_line_id, a.order_line)
         line.allocated_quantity -= a.quantity
     bulk_update_with_history(
-        allocations, Allocation, ["status"], default_user=acting(user), default_change_reason=reason[:100]
+        allocations, Allocation, ["status"], default_user=acting_user(user), default_change_reason=reason[:100]
     )
     bulk_update_with_history(
         list(lines.values()),
         SalesOrderLine,
         ["allocated_quantity"],
-        default_user=acting(user),
+        default_user=acting_user(user),
         default_change_reason=reason[:100],
     )
     if order.status == OrderStatus.ALLOCATED:
