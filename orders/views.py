@@ -263,14 +263,12 @@ def _entry_page(request, *, order: SalesOrder | None):
         form = OrderHeaderForm(request.POST)
         line_errors: list = []
         if form.is_valid():
-            header = form.header_data()
-            reason = form.cleaned_data.get("reason", "")
-            lines = line_dicts(lines_from_post(request.POST))
+            data = form.order_input(line_dicts(lines_from_post(request.POST)))
             try:
                 if editing:
-                    saved = services.order_update(order=order, user=request.user, lines=lines, reason=reason, **header)
+                    result = services.order_update_from_input(order=order, user=request.user, data=data)
                 else:
-                    saved = services.order_create(user=request.user, lines=lines, reason=reason, **header)
+                    result = services.order_create_from_input(user=request.user, data=data)
             except ValidationError as exc:
                 exc = DomainError.from_validation_error(exc)
                 _form_errors(form, exc.fields, line_errors)
@@ -279,7 +277,10 @@ def _entry_page(request, *, order: SalesOrder | None):
                     form.add_error(None, str(exc.message))
                 _form_errors(form, exc.fields, line_errors)
             else:
-                open_events = selectors.order_open_events(saved)
+                saved = result.order
+                open_events = result.open_events
+                if open_events is None:
+                    open_events = selectors.order_open_events(saved)
                 if open_events:
                     messages.warning(
                         request,

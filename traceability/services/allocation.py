@@ -13,6 +13,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from erp.kernel.errors import DomainError
 from erp.kernel.history import acting_user
 from orders.models import OrderStatus, SalesOrder, SalesOrderLine
+from orders.selectors import order_lock
 from traceability.models import (
     Allocation,
     AllocationStatus,
@@ -93,11 +94,7 @@ def order_allocate_on_approval(*, order: SalesOrder, user) -> AllocationResult:
 
 
 def _order_allocate(*, order: SalesOrder, user, reason: str) -> AllocationResult:
-    order = (
-        SalesOrder.objects.select_for_update(of=("self",))
-        .select_related("customer", "ship_to", "warehouse")
-        .get(pk=order.pk)
-    )
+    order = order_lock(order.pk)
     if order.status not in ALLOCATABLE_ORDER_STATUSES:
         raise DomainError(
             _("Only approved orders can be allocated (this one is %(status)s).")
@@ -233,7 +230,7 @@ def _order_allocate(*, order: SalesOrder, user, reason: str) -> AllocationResult
 def order_deallocate(*, order: SalesOrder, user, reason: str) -> int:
     """Release every active (unshipped, unpicked) reservation of an order; returns the quantity released."""
     require_perm(user, "traceability.change_allocation", _("You may not change allocations."))
-    order = SalesOrder.objects.select_for_update(of=("self",)).get(pk=order.pk)
+    order = order_lock(order.pk)
     allocations = list(
         Allocation.objects.select_for_update(of=("self",))
         .filter(order_line__order=order, status=AllocationStatus.ACTIVE, shipment_lines__isnull=True)

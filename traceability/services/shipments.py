@@ -16,6 +16,7 @@ from erp.kernel.history import acting_user, history_stamp
 from erp.kernel.numbering import next_number
 from masterdata.models import Tracking
 from orders.models import OrderStatus, SalesOrder, SalesOrderLine
+from orders.selectors import order_lock
 from traceability.models import (
     SHIPMENT_FLOW,
     Allocation,
@@ -75,11 +76,7 @@ def shipment_create(*, order: SalesOrder, user, serials: dict[int, list[str]] | 
     frozen on each line: no line without lot and expiry, and the buyer's name, address and contact.
     """
     require_perm(user, "traceability.add_shipment", _("You may not ship goods."))
-    order = (
-        SalesOrder.objects.select_for_update(of=("self",))
-        .select_related("customer", "ship_to", "warehouse")
-        .get(pk=order.pk)
-    )
+    order = order_lock(order.pk)
     if order.status not in SHIPPABLE_ORDER_STATUSES:
         raise DomainError(
             _("A %(status)s order cannot be shipped.") % {"status": order.get_status_display()},
