@@ -15,7 +15,7 @@ import datetime as dt
 import enum
 import uuid
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import cache
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
@@ -24,6 +24,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.module_loading import import_string
+
+from erp.kernel.money import fen
 
 # Roots the engine itself adds to every evaluation, whatever the event.
 ENGINE_ROOTS = ("params", "item", "now", "today")
@@ -134,13 +136,6 @@ def facts_samples(event: str) -> list[dict]:
 
 
 # --- CEL-friendly values -----------------------------------------------------------------------------
-
-
-def fen(amount: Decimal | int | None) -> int:
-    """Money as integer fen (CEL has no decimal; a float would round). ``None`` counts as 0."""
-    if amount is None:
-        return 0
-    return int((Decimal(amount) * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
 def timestamp(value: dt.datetime | dt.date | None) -> dt.datetime | None:

@@ -9,25 +9,19 @@ them, else from one query).
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connections, router
 from django.utils import timezone
 
+from erp.kernel.money import fen
 from masterdata.models import Party, Product, Warehouse
 from orders.models import OrderStatus, SalesOrder, SalesOrderLine
 
 DUPLICATE_WINDOW = dt.timedelta(hours=24)
 _UTC = dt.UTC
-
-
-def fen(amount: Decimal | None) -> int:
-    """Money as integer fen (CEL has no decimal type; floats would round)."""
-    if amount is None:
-        return 0
-    return int((amount * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
 
 
 def day_timestamp(day: dt.date | None) -> dt.datetime | None:
@@ -154,9 +148,7 @@ class OrderFacts:
             lines = list(SalesOrderLine.objects.filter(order_id=order.pk).select_related("product").order_by("line_no"))
         else:
             lines = sorted(lines, key=lambda line: line.line_no)
-        if "customer" in order._state.fields_cache and (
-            order.ship_to_id is None or "ship_to" in order._state.fields_cache
-        ):
+        if SalesOrder.customer.is_cached(order) and (order.ship_to_id is None or SalesOrder.ship_to.is_cached(order)):
             customer, ship_to = order.customer, order.ship_to
         else:
             parties = Party.objects.in_bulk([pk for pk in (order.customer_id, order.ship_to_id) if pk])

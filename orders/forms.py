@@ -2,7 +2,8 @@
 
 The lines are not a Django formset: rows are added and removed with htmx, each carries a ``line_key``
 (its position on the page) and fields named ``lines-<key>-<field>``; ``lines_from_post`` turns them
-into the list of dicts the services take, in page order.
+into a list of dicts in page order, and ``OrderHeaderForm.order_input`` turns the whole post into the
+services' typed ``OrderInput``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from masterdata.models import Warehouse
 from orders.models import PaymentTerms
+from orders.services.inputs import OrderInput, order_input_from_values
 
 LINE_INPUTS = (
     "id",
@@ -54,6 +56,11 @@ class OrderHeaderForm(forms.Form):
         if data.get("warehouse") is None:
             data["warehouse"] = None
         return data
+
+    def order_input(self, lines: list[dict]) -> OrderInput:
+        """The services' typed input: this valid form's header and reason with the posted ``lines``
+        (``line_dicts``), references looked up and numbers read (``order_input_from_values``)."""
+        return order_input_from_values(self.header_data(), lines, reason=self.cleaned_data.get("reason", ""))
 
 
 def lines_from_post(post) -> list[tuple[str, dict]]:

@@ -3,7 +3,7 @@ on it is open (kept in ``is_held`` by ``orders.services``, never set by a user).
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
@@ -13,11 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
-CENT = Decimal("0.01")
-
-
-def money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+from erp.kernel.money import line_net_amount, money
 
 
 class OrderStatus(models.TextChoices):
@@ -244,8 +240,7 @@ class SalesOrderLine(models.Model):
 
     def compute_amounts(self) -> None:
         """Net = quantity × unit price × (1 − discount); tax on net; amounts rounded to cents."""
-        gross_before_discount = Decimal(self.quantity) * self.unit_price
-        self.net_amount = money(gross_before_discount * (Decimal("100") - self.discount_pct) / Decimal("100"))
+        self.net_amount = line_net_amount(self.quantity, self.unit_price, self.discount_pct)
         self.tax_amount = money(self.net_amount * self.tax_rate)
         self.gross_amount = self.net_amount + self.tax_amount
 

@@ -46,6 +46,15 @@ def order_get(*, user, pk: int, action: str = "view") -> SalesOrder:
     return object_get_for(queryset, user, action, pk=pk)
 
 
+def order_lock(pk: int) -> SalesOrder:
+    """The order row locked (``SELECT … FOR UPDATE``) for the rest of the caller's transaction, fresh
+    from the database with its customer, ship-to party and warehouse. Every write to an order or to
+    what hangs on it (lines, reservations, shipments) takes this lock first, so those writes queue."""
+    return (
+        SalesOrder.objects.select_for_update(of=("self",)).select_related("customer", "ship_to", "warehouse").get(pk=pk)
+    )
+
+
 def order_open_events(order: SalesOrder) -> list[ExceptionEvent]:
     """The order's active events (prefetched by the selectors above, else one query)."""
     events = getattr(order, "open_events", None)

@@ -20,13 +20,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from erp.kernel.errors import DomainError, NotFoundOrForbidden
+from erp.kernel.money import CENT, line_net_amount, money
 from masterdata.models import Party, Product
 from masterdata.selectors import party_list_visible_to
 from masterdata.validators import normalise_gtin
 from orders import selectors, services
 from orders.filters import OrderListFilterSet
 from orders.forms import OrderHeaderForm, line_dicts, lines_from_post
-from orders.models import CENT, EDITABLE_STATUSES, SalesOrder, money
+from orders.models import EDITABLE_STATUSES, SalesOrder
 
 PAGE_SIZE = 25
 SEARCH_LIMIT = 8
@@ -207,7 +208,7 @@ def _row_amount(values: dict, product: Product | None) -> Decimal | None:
     discount = _dec(values.get("discount_pct"), Decimal("0"))
     if quantity is None or price is None or discount is None:
         return None
-    return money(quantity * price * (Decimal("100") - discount) / Decimal("100"))
+    return line_net_amount(quantity, price, discount)
 
 
 def _rows_from_post(request, errors: list | None = None) -> list[Row]:
@@ -262,14 +263,12 @@ def _entry_page(request, *, order: SalesOrder | None):
         form = OrderHeaderForm(request.POST)
         line_errors: list = []
         if form.is_valid():
-            header = form.header_data()
-            reason = form.cleaned_data.get("reason", "")
-            lines = line_dicts(lines_from_post(request.POST))
+            data = form.order_input(line_dicts(lines_from_post(request.POST)))
             try:
                 if editing:
-                    saved = services.order_update(order=order, user=request.user, lines=lines, reason=reason, **header)
+                    result = services.order_update_from_input(order=order, user=request.user, data=data)
                 else:
-                    saved = services.order_create(user=request.user, lines=lines, reason=reason, **header)
+                    result = services.order_create_from_input(user=request.user, data=data)
             except ValidationError as exc:
                 exc = DomainError.from_validation_error(exc)
                 _form_errors(form, exc.fields, line_errors)
@@ -278,7 +277,10 @@ def _entry_page(request, *, order: SalesOrder | None):
                     form.add_error(None, str(exc.message))
                 _form_errors(form, exc.fields, line_errors)
             else:
-                open_events = selectors.order_open_events(saved)
+                saved = result.order
+                open_events = result.open_events
+                if open_events is None:
+                    open_events = selectors.order_open_events(saved)
                 if open_events:
                     messages.warning(
                         request,

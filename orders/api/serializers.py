@@ -5,6 +5,7 @@ from rest_framework import serializers
 from erp.kernel.serializers import CachedFieldsMixin
 from orders.models import PaymentTerms, SalesOrder, SalesOrderLine
 from orders.selectors import event_line_no, order_open_events
+from orders.services import OrderInput, OrderSaveResult, order_input_from_values
 
 
 class OrderLineInputSerializer(CachedFieldsMixin, serializers.Serializer):
@@ -62,6 +63,14 @@ class OrderInputSerializer(CachedFieldsMixin, serializers.Serializer):
                 count = len(data.get("lines") or []) if hasattr(data, "get") else 0
                 detail["lines"] = [lines.get(i, lines.get(str(i), {})) for i in range(count)]
             raise serializers.ValidationError(detail) from exc
+
+    @staticmethod
+    def order_input(validated: dict) -> OrderInput:
+        """The services' typed input for validated data (references looked up, one query per model)."""
+        header = dict(validated)
+        lines = header.pop("lines", None)
+        reason = header.pop("reason", "")
+        return order_input_from_values(header, lines, reason=reason)
 
     def validate(self, attrs):
         if self.instance is None:
@@ -207,10 +216,17 @@ class OrderOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def to_representation(self, order):
+    def to_representation(self, instance):
         """The fields above, read directly (an order answer is written on every save); dates, times
         and amounts are formatted by their DRF fields, so the output is exactly the ModelSerializer's
-        (tested). The list's subclass drops ``lines``."""
+        (tested). The list's subclass drops ``lines``.
+
+        ``instance`` is an order, or the ``OrderSaveResult`` of the save just made: its lines and
+        (when known) open events are answered without reading them back."""
+        if isinstance(instance, OrderSaveResult):
+            order, lines, events = instance.order, instance.lines, instance.open_events
+        else:
+            order, lines, events = instance, None, None
         fields = self.fields
         customer, ship_to, rep = order.customer, order.ship_to, order.sales_rep
 
@@ -248,15 +264,14 @@ class OrderOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
             "approved_at": formatted("approved_at"),
         }
         if "lines" in fields:
-            data["lines"] = self.get_lines(order)
-        data["open_events"] = self.get_open_events(order)
+            data["lines"] = self.get_lines(order) if lines is None else OrderLineOutputSerializer(lines, many=True).data
+        data["open_events"] = (
+            self.get_open_events(order) if events is None else OrderEventSerializer(events, many=True).data
+        )
         return data
 
     @extend_schema_field(OrderLineOutputSerializer(many=True))
     def get_lines(self, order):
-        saved = getattr(order, "saved_lines", None)
-        if saved is not None:
-            return OrderLineOutputSerializer(sorted(saved, key=lambda line: line.line_no), many=True).data
         lines = order.lines.all()
         if "lines" not in getattr(order, "_prefetched_objects_cache", {}):
             lines = lines.select_related("product").order_by("line_no")

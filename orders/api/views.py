@@ -20,8 +20,16 @@ from orders.models import SalesOrder, SalesOrderLine
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 
 
-def _update(*, instance, user, **data):
-    return services.order_update(order=instance, user=user, **data)
+def _create(*, user, **data) -> services.OrderSaveResult:
+    """The answer is written from the result (lines and events in hand, no read-back)."""
+    return services.order_create_from_input(user=user, data=OrderInputSerializer.order_input(data))
+
+
+def _update(*, instance, user, **data) -> SalesOrder:
+    """The answer re-reads the order (``_output``)."""
+    return services.order_update_from_input(
+        order=instance, user=user, data=OrderInputSerializer.order_input(data)
+    ).order
 
 
 @extend_schema_view(
@@ -49,7 +57,7 @@ class OrderViewSet(BaseViewSet):
     ordering_fields = ["number", "created_at", "requested_delivery_date", "gross_amount", "status"]
     ordering = ["-created_at", "-id"]
     search_fields = ["number", "customer_po", "customer__code", "customer__name"]
-    create_service = staticmethod(services.order_create)
+    create_service = staticmethod(_create)
     update_service = staticmethod(_update)
 
     def get_queryset(self):

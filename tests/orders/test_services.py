@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 from guardian.shortcuts import get_perms
 
 from erp.kernel.errors import DomainError, PermissionDenied
@@ -569,3 +570,89 @@ def test_order_update_query_count_is_constant_in_lines_and_rules(rep, warehouse)
     # then
     assert not ExceptionEvent.objects.filter(source_id__in=[small.pk, large.pk]).exists()
     assert with_2 == with_12 == more_rules
+
+
+# --- typed input and result ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_order_input_from_values_types_and_resolves_the_raw_values(customer, warehouse, product):
+    # when
+    data = services.order_input_from_values(
+        {"customer": customer.pk, "warehouse": str(warehouse.pk), "customer_po": "  PO-7 ", "currency": "cny"},
+        [
+            {
+                "product": product.pk,
+                "quantity": "3",
+                "unit_price": "12.50",
+                "discount_pct": "",
+                "min_shelf_life_days": "30",
+            }
+        ],
+        reason="phone order",
+    )
+    # then
+    assert (data.customer, data.warehouse) == (customer, warehouse)
+    assert (data.customer_po, data.currency, data.reason) == ("PO-7", "CNY", "phone order")
+    assert data.ship_to is services.UNSET and data.notes is services.UNSET
+    (line,) = data.lines
+    assert (line.product, line.quantity, line.unit_price) == (product, 3, Decimal("12.50"))
+    assert line.discount_pct is None and line.min_shelf_life_days == 30 and line.tax_rate is services.UNSET
+    assert not data.errors and not line.errors
+
+
+@pytest.mark.django_db
+def test_order_input_from_values_records_what_cannot_be_read_or_found():
+    # when
+    data = services.order_input_from_values(
+        {"customer": 999999, "ship_to": "x", "colour": "red"},
+        [{"product": 999999, "quantity": "1.5", "unit_price": "abc", "id": "L1"}, "not a line"],
+    )
+    # then
+    with translation.override("en"):
+        errors = {name: [str(m) for m in messages] for name, messages in data.errors.items()}
+    assert errors == {
+        "customer": ["Choose a customer you may sell to."],
+        "ship_to": ["Choose an existing party."],
+        "colour": ["Unknown field."],
+    }
+    first, second = data.lines
+    assert first.product is None and first.quantity is services.UNSET
+    assert set(first.errors) == {"quantity", "unit_price", "id"}
+    assert set(second.errors) == {"__all__"}
+
+
+@pytest.mark.django_db
+def test_order_create_from_input_reports_input_and_business_errors_together(rep, customer, warehouse, product):
+    # given
+    data = services.order_input_from_values(
+        {"customer": customer, "warehouse": warehouse, "currency": "usd"},
+        [{"product": product, "quantity": "x"}, {"product": product, "quantity": 0}],
+    )
+    # when
+    with pytest.raises(DomainError) as exc:
+        services.order_create_from_input(user=rep, data=data)
+    # then
+    assert set(exc.value.fields) == {"currency", "lines"}
+    first, second = exc.value.fields["lines"]
+    with translation.override("en"):
+        assert [str(m) for m in first["quantity"]] == ["Enter a whole number."]
+        assert [str(m) for m in second["quantity"]] == ["The quantity must be at least 1."]
+    assert not SalesOrder.objects.exists()
+
+
+@pytest.mark.django_db
+def test_order_create_from_input_returns_the_order_its_lines_and_its_open_events(rep, warehouse):
+    # given lines with released stock and list prices: no rule fires
+    data = services.order_input_from_values(
+        {"customer": customer_for(rep), "warehouse": warehouse, "requested_delivery_date": in_days(10)},
+        _stocked_lines(2, warehouse),
+    )
+    # when
+    result = services.order_create_from_input(user=rep, data=data)
+    # then the result carries what the answer needs; nothing is hung on the order
+    assert isinstance(result, services.OrderSaveResult)
+    assert [line.line_no for line in result.lines] == [1, 2] and all(line.pk for line in result.lines)
+    assert result.open_events == [] and result.held is False
+    assert not hasattr(result.order, "saved_lines") and not hasattr(result.order, "open_events")
+    assert list(result.order.lines.order_by("line_no")) == list(result.lines)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from erp.kernel.errors import DomainError, PermissionDenied
-from erp.kernel.history import acting_user as acting
-from erp.kernel.history import history_stamp as with_history
 
-__all__ = ["acting", "invalid", "require_perm", "rules_evaluate", "with_history"]
+__all__ = ["invalid", "require_perm", "rules_evaluate"]
 
 
 def require_perm(user, perm: str, message=None) -> None:

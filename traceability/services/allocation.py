@@ -11,7 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from erp.kernel.errors import DomainError
+from erp.kernel.history import acting_user
 from orders.models import OrderStatus, SalesOrder, SalesOrderLine
+from orders.selectors import order_lock
 from traceability.models import (
     Allocation,
     AllocationStatus,
@@ -20,7 +22,7 @@ from traceability.models import (
     StockBalance,
     required_shelf_life_days,
 )
-from traceability.services._common import acting, require_perm
+from traceability.services._common import require_perm
 from traceability.services.ledger import MoveSpec, balances_lock, stock_moves_post
 
 ALLOCATABLE_ORDER_STATUSES = (OrderStatus.APPROVED, OrderStatus.ALLOCATED)
@@ -92,11 +94,7 @@ def order_allocate_on_approval(*, order: SalesOrder, user) -> AllocationResult:
 
 
 def _order_allocate(*, order: SalesOrder, user, reason: str) -> AllocationResult:
-    order = (
-        SalesOrder.objects.select_for_update(of=("self",))
-        .select_related("customer", "ship_to", "warehouse")
-        .get(pk=order.pk)
-    )
+    order = order_lock(order.pk)
     if order.status not in ALLOCATABLE_ORDER_STATUSES:
         raise DomainError(
             _("Only approved orders can be allocated (this one is %(status)s).")
@@ -176,7 +174,7 @@ def _order_allocate(*, order: SalesOrder, user, reason: str) -> AllocationResult
                     lot=balance.lot,
                     warehouse=warehouse,
                     quantity=take,
-                    created_by=acting(user),
+                    created_by=acting_user(user),
                 )
             )
             moves.append(
@@ -207,13 +205,15 @@ def _order_allocate(*, order: SalesOrder, user, reason: str) -> AllocationResult
             reason=reason or "allocated",
             locked=locked,
         )
-        bulk_create_with_history(allocations, Allocation, default_user=acting(user), default_change_reason="allocated")
+        bulk_create_with_history(
+            allocations, Allocation, default_user=acting_user(user), default_change_reason="allocated"
+        )
         changed = [line for line in open_lines if any(a.order_line is line for a in allocations)]
         bulk_update_with_history(
             changed,
             SalesOrderLine,
             ["allocated_quantity"],
-            default_user=acting(user),
+            default_user=acting_user(user),
             default_change_reason="allocated",
         )
         result.allocations = allocations
@@ -230,7 +230,7 @@ def _order_allocate(*, order: SalesOrder, user, reason: str) -> AllocationResult
 def order_deallocate(*, order: SalesOrder, user, reason: str) -> int:
     """Release every active (unshipped, unpicked) reservation of an order; returns the quantity released."""
     require_perm(user, "traceability.change_allocation", _("You may not change allocations."))
-    order = SalesOrder.objects.select_for_update(of=("self",)).get(pk=order.pk)
+    order = order_lock(order.pk)
     allocations = list(
         Allocation.objects.select_for_update(of=("self",))
         .filter(order_line__order=order, status=AllocationStatus.ACTIVE, shipment_lines__isnull=True)
@@ -265,13 +265,13 @@ def order_deallocate(*, order: SalesOrder, user, reason: str) -> int:
         line = lines.setdefault(a.order_line_id, a.order_line)
         line.allocated_quantity -= a.quantity
     bulk_update_with_history(
-        allocations, Allocation, ["status"], default_user=acting(user), default_change_reason=reason[:100]
+        allocations, Allocation, ["status"], default_user=acting_user(user), default_change_reason=reason[:100]
     )
     bulk_update_with_history(
         list(lines.values()),
         SalesOrderLine,
         ["allocated_quantity"],
-        default_user=acting(user),
+        default_user=acting_user(user),
         default_change_reason=reason[:100],
     )
     if order.status == OrderStatus.ALLOCATED:

@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from erp.kernel.errors import DomainError
+from erp.kernel.history import history_stamp
 from masterdata.models import Warehouse
 from traceability.conf import cold_chain_setting
 from traceability.models import (
@@ -28,7 +29,7 @@ from traceability.models import (
     StockBalance,
     TemperatureReading,
 )
-from traceability.services._common import require_perm, rules_evaluate, with_history
+from traceability.services._common import require_perm, rules_evaluate
 from traceability.services.lots import lots_hold
 
 
@@ -156,7 +157,7 @@ def excursions_detect(*, shipment=None, warehouse=None, start, end, user=None) -
             if ended and excursion.ended_at != ended:
                 excursion.ended_at = ended
                 excursion.min_celsius, excursion.max_celsius = lowest, highest
-                with_history(excursion, user=user, reason="excursion ended")
+                history_stamp(excursion, user=user, reason="excursion ended")
                 excursion.save()
             continue
         excursion = Excursion(
@@ -170,7 +171,7 @@ def excursions_detect(*, shipment=None, warehouse=None, start, end, user=None) -
             range_min_c=low,
             range_max_c=high,
         )
-        with_history(excursion, user=user, reason="detected")
+        history_stamp(excursion, user=user, reason="detected")
         excursion.save()
         excursion.lots.set(lot_ids)
         created.append(excursion)
@@ -189,7 +190,7 @@ def _open_gaps_end(*, place: dict, user=None) -> None:
         first = later.order_by("recorded_at").values_list("recorded_at", flat=True).first()
         if first is not None:
             gap.ended_at = first
-            with_history(gap, user=user, reason="readings resumed")
+            history_stamp(gap, user=user, reason="readings resumed")
             gap.save()
 
 
@@ -264,7 +265,7 @@ def _place_scan(*, source, place: dict, since: datetime | None, now: datetime, c
             if probe in open_probes:
                 continue
             gap = Excursion(**place, kind=ExcursionKind.GAP, probe=probe, started_at=started)
-            with_history(gap, user=None, reason="no readings (periodic scan)")
+            history_stamp(gap, user=None, reason="no readings (periodic scan)")
             gap.save()
             gap.lots.set(lot_ids)
             opened.append(gap)
@@ -295,6 +296,6 @@ def excursion_acknowledge(*, excursion: Excursion, user, comment: str) -> Excurs
         raise DomainError(_("This excursion is already closed."), code="excursion_closed")
     excursion.comment = comment
     excursion.status = ExcursionStatus.ACKNOWLEDGED if excursion.in_progress else ExcursionStatus.CLOSED
-    with_history(excursion, user=user, reason="acknowledged" if excursion.in_progress else "closed")
+    history_stamp(excursion, user=user, reason="acknowledged" if excursion.in_progress else "closed")
     excursion.save()
     return excursion

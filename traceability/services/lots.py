@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_update_with_history
 
 from erp.kernel.errors import DomainError
+from erp.kernel.history import acting_user, history_stamp
 from traceability.models import (
     PENDING_SERIAL_STATUSES,
     Lot,
@@ -24,7 +25,7 @@ from traceability.models import (
     StockBalance,
 )
 from traceability.selectors import lot_pending_quantity
-from traceability.services._common import acting, require_perm, rules_evaluate, with_history
+from traceability.services._common import require_perm, rules_evaluate
 from traceability.services.ledger import MoveSpec, stock_moves_post
 
 # Which status may follow which (a recall is final; a rejected lot can only be recalled).
@@ -64,7 +65,7 @@ def lot_status_set(*, lot: Lot, status: str, user, reason: str = "", password: s
     if reason or previous != status:
         lot.status_reason = (reason or "")[:300]
     history_reason = f"status {status}" if previous != status else f"released {pending} units awaiting release"
-    with_history(lot, user=user, reason=reason or history_reason)
+    history_stamp(lot, user=user, reason=reason or history_reason)
     lot.save()
     if status in SIGNED_STATUSES:
         from erp.signatures import signature_create
@@ -117,7 +118,7 @@ def _pending_release(*, lot: Lot, user, reason: str) -> None:
         unit.status = SerialStatus.IN_STOCK
     if released_units:
         bulk_update_with_history(
-            released_units, SerialUnit, ["status"], default_user=acting(user), default_change_reason=reason[:100]
+            released_units, SerialUnit, ["status"], default_user=acting_user(user), default_change_reason=reason[:100]
         )
 
 
@@ -142,7 +143,7 @@ def lots_hold(*, lot_ids, user, reason: str) -> list[Lot]:
         lot.status_reason = reason[:300]
     if lots:
         bulk_update_with_history(
-            lots, Lot, ["status", "status_reason"], default_user=acting(user), default_change_reason=reason[:100]
+            lots, Lot, ["status", "status_reason"], default_user=acting_user(user), default_change_reason=reason[:100]
         )
     for lot in lots:
         rules_evaluate(event="lot.status_changed", source=lot, context={"previous_status": previous[lot.pk]})

@@ -7,9 +7,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from erp.kernel.errors import DomainError
+from erp.kernel.history import acting_user
 from traceability.conf import traceability_setting
 from traceability.models import RecallScopeJob, RecallScopeStatus, TraceEdge
-from traceability.services._common import acting, require_perm
+from traceability.services._common import require_perm
 
 
 def _criteria_clean(criteria: dict) -> dict:
@@ -50,7 +51,7 @@ def recall_scope_job_create(*, user, criteria: dict, lot_count: int = 0) -> Reca
     """Queue a recall-scope job; the task is sent after commit."""
     from traceability.tasks import recall_scope_job_run_task
 
-    job = RecallScopeJob.objects.create(criteria=criteria, lot_count=lot_count, requested_by=acting(user))
+    job = RecallScopeJob.objects.create(criteria=criteria, lot_count=lot_count, requested_by=acting_user(user))
     transaction.on_commit(lambda: recall_scope_job_run_task.delay(job.pk))
     return job
 

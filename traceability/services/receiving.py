@@ -25,6 +25,7 @@ from simple_history.utils import bulk_create_with_history
 
 from compliance.selectors import licence_number_for_party
 from erp.kernel.errors import DomainError
+from erp.kernel.history import acting_user, history_stamp
 from erp.kernel.numbering import next_number
 from masterdata.models import DeviceClass, Party, Product, Tracking, Warehouse
 from masterdata.validators import normalise_registration_number
@@ -44,7 +45,7 @@ from traceability.models import (
     SerialUnit,
     TraceEdge,
 )
-from traceability.services._common import acting, require_perm, with_history
+from traceability.services._common import require_perm
 from traceability.services.ledger import MoveSpec, stock_moves_post
 
 # Inspection fields a caller may give per scan (from the delivery documents).
@@ -136,9 +137,9 @@ def receipt_create(
         supplier_address=supplier.address,
         supplier_contact=" ".join(x for x in (supplier.contact_name, supplier.contact_phone) if x),
         transport_temperature_ok=transport_temperature_ok,
-        received_by=acting(user),
+        received_by=acting_user(user),
     )
-    with_history(receipt, user=user, reason="created")
+    history_stamp(receipt, user=user, reason="created")
     receipt.save()
     return receipt
 
@@ -151,7 +152,7 @@ def receipt_complete(*, receipt: Receipt, user) -> Receipt:
     if receipt.status != ReceiptStatus.COMPLETED:
         receipt.status = ReceiptStatus.COMPLETED
         receipt.completed_at = timezone.now()
-        with_history(receipt, user=user, reason="completed")
+        history_stamp(receipt, user=user, reason="completed")
         receipt.save()
     return receipt
 
@@ -375,7 +376,7 @@ def _scans_write(receipt: Receipt, user, accepted: list[ScanOutcome]) -> None:
     Units of a known lot that is no longer in quarantine are posted as awaiting release: the lot's
     release covered the units inspected then, not these.
     """
-    history_user = acting(user)
+    history_user = acting_user(user)
     now = timezone.now()
     known = sorted({o.extra["lot"].pk for o in accepted if o.extra["lot"] is not None})
     # Read the known lots' status under lock (a release cannot slip between this and the posting).

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from erp.kernel.errors import DomainError
+from erp.kernel.history import acting_user, history_stamp
 from erp.kernel.numbering import next_number
 from masterdata.models import Warehouse
 from traceability.models import (
@@ -30,7 +31,7 @@ from traceability.models import (
     TraceEdge,
 )
 from traceability.selectors import shipment_returned_quantities
-from traceability.services._common import acting, invalid, require_perm, with_history
+from traceability.services._common import invalid, require_perm
 from traceability.services.ledger import MoveSpec, balances_lock, stock_moves_post
 
 RETURNABLE_SHIPMENT_STATUSES = (
@@ -173,11 +174,11 @@ def shipment_return(
         customer=shipment.customer,
         warehouse=warehouse,
         reason=reason[:200],
-        received_by=acting(user),
+        received_by=acting_user(user),
     )
-    with_history(customer_return, user=user, reason=reason)
+    history_stamp(customer_return, user=user, reason=reason)
     customer_return.save()
-    history = {"default_user": acting(user), "default_change_reason": customer_return.number}
+    history = {"default_user": acting_user(user), "default_change_reason": customer_return.number}
     bulk_create_with_history(
         [
             CustomerReturnLine(

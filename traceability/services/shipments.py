@@ -12,9 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from erp.kernel.errors import DomainError
+from erp.kernel.history import acting_user, history_stamp
 from erp.kernel.numbering import next_number
 from masterdata.models import Tracking
 from orders.models import OrderStatus, SalesOrder, SalesOrderLine
+from orders.selectors import order_lock
 from traceability.models import (
     SHIPMENT_FLOW,
     Allocation,
@@ -32,7 +34,7 @@ from traceability.models import (
     ShipmentStatus,
     TraceEdge,
 )
-from traceability.services._common import acting, require_perm, rules_evaluate, with_history
+from traceability.services._common import require_perm, rules_evaluate
 from traceability.services.ledger import MoveSpec, balances_lock, stock_moves_post
 
 SHIPPABLE_ORDER_STATUSES = (OrderStatus.APPROVED, OrderStatus.ALLOCATED, OrderStatus.SHIPPED)
@@ -74,11 +76,7 @@ def shipment_create(*, order: SalesOrder, user, serials: dict[int, list[str]] | 
     frozen on each line: no line without lot and expiry, and the buyer's name, address and contact.
     """
     require_perm(user, "traceability.add_shipment", _("You may not ship goods."))
-    order = (
-        SalesOrder.objects.select_for_update(of=("self",))
-        .select_related("customer", "ship_to", "warehouse")
-        .get(pk=order.pk)
-    )
+    order = order_lock(order.pk)
     if order.status not in SHIPPABLE_ORDER_STATUSES:
         raise DomainError(
             _("A %(status)s order cannot be shipped.") % {"status": order.get_status_display()},
@@ -115,9 +113,9 @@ def shipment_create(*, order: SalesOrder, user, serials: dict[int, list[str]] | 
         ship_to_address=order.ship_to_address or consignee.address,
         status=ShipmentStatus.PICKED,
         is_cold_chain=any(a.order_line.product.is_cold_chain for a in allocations),
-        created_by=acting(user),
+        created_by=acting_user(user),
     )
-    with_history(shipment, user=user, reason="picked")
+    history_stamp(shipment, user=user, reason="picked")
     shipment.save()
     licence = _buyer_licence(buyer)
     lines = []
@@ -147,7 +145,7 @@ def shipment_create(*, order: SalesOrder, user, serials: dict[int, list[str]] | 
                 buyer_licence=licence,
             )
         )
-    bulk_create_with_history(lines, ShipmentLine, default_user=acting(user), default_change_reason="picked")
+    bulk_create_with_history(lines, ShipmentLine, default_user=acting_user(user), default_change_reason="picked")
     _serials_pick(shipment, lines, serials or {}, user)
     return shipment
 
@@ -192,13 +190,13 @@ def _serials_pick(shipment: Shipment, lines: list[ShipmentLine], serials: dict, 
             [u for _l, u in picked],
             SerialUnit,
             ["status"],
-            default_user=acting(user),
+            default_user=acting_user(user),
             default_change_reason=shipment.number,
         )
         bulk_create_with_history(
             [ShipmentSerial(shipment_line=line, serial_unit=unit) for line, unit in picked],
             ShipmentSerial,
-            default_user=acting(user),
+            default_user=acting_user(user),
         )
 
 
@@ -283,13 +281,17 @@ def shipment_dispatch(
         unit.status, unit.warehouse = SerialStatus.SHIPPED, None
     if units:
         bulk_update_with_history(
-            units, SerialUnit, ["status", "warehouse"], default_user=acting(user), default_change_reason=shipment.number
+            units,
+            SerialUnit,
+            ["status", "warehouse"],
+            default_user=acting_user(user),
+            default_change_reason=shipment.number,
         )
     allocations = [line.allocation for line in lines if line.allocation]
     for a in allocations:
         a.status = AllocationStatus.SHIPPED
     bulk_update_with_history(
-        allocations, Allocation, ["status"], default_user=acting(user), default_change_reason=shipment.number
+        allocations, Allocation, ["status"], default_user=acting_user(user), default_change_reason=shipment.number
     )
     order_lines = {}
     for line in lines:
@@ -297,19 +299,19 @@ def shipment_dispatch(
         ol.shipped_quantity += line.quantity
         line.sale_date = timezone.localdate(now)
     bulk_update_with_history(
-        lines, ShipmentLine, ["sale_date"], default_user=acting(user), default_change_reason="shipped"
+        lines, ShipmentLine, ["sale_date"], default_user=acting_user(user), default_change_reason="shipped"
     )
     bulk_update_with_history(
         list(order_lines.values()),
         SalesOrderLine,
         ["shipped_quantity"],
-        default_user=acting(user),
+        default_user=acting_user(user),
         default_change_reason=shipment.number,
     )
     shipment.status = ShipmentStatus.SHIPPED
     shipment.carrier, shipment.tracking_number = carrier.strip(), tracking_number.strip()
     shipment.dispatched_at, shipment.expected_arrival_at = now, expected_arrival_at
-    with_history(shipment, user=user, reason="dispatched")
+    history_stamp(shipment, user=user, reason="dispatched")
     shipment.save()
     LogisticsEvent.objects.create(
         shipment=shipment,
@@ -317,7 +319,7 @@ def shipment_dispatch(
         occurred_at=now,
         place=shipment.warehouse.address,
         note=carrier,
-        recorded_by=acting(user),
+        recorded_by=acting_user(user),
     )
     _order_follow(shipment.order_id, user)
     rules_evaluate(event="shipment.updated", source=shipment, context={"change": "dispatched"})
@@ -378,13 +380,13 @@ def shipment_event_record(
         note=note[:300],
         source=source[:20],
         external_id=external_id[:80],
-        recorded_by=acting(user),
+        recorded_by=acting_user(user),
     )
     if _moves_forward(shipment.status, status):
         shipment.status = status
         if status == ShipmentStatus.DELIVERED:
             shipment.delivered_at = occurred_at
-        with_history(shipment, user=user, reason=f"{source}: {status}")
+        history_stamp(shipment, user=user, reason=f"{source}: {status}")
         shipment.save()
         _order_follow(shipment.order_id, user)
     rules_evaluate(event="shipment.updated", source=shipment, context={"change": status})
@@ -447,20 +449,20 @@ def shipment_sign(
         signed_at=signed_at,
         discrepancies=cleaned,
         note=note,
-        recorded_by=acting(user),
+        recorded_by=acting_user(user),
     )
-    with_history(pod, user=user, reason="signed")
+    history_stamp(pod, user=user, reason="signed")
     pod.save()
     shipment.status = ShipmentStatus.SIGNED
     shipment.delivered_at = shipment.delivered_at or signed_at
-    with_history(shipment, user=user, reason="signed")
+    history_stamp(shipment, user=user, reason="signed")
     shipment.save()
     LogisticsEvent.objects.create(
         shipment=shipment,
         status=ShipmentStatus.SIGNED,
         occurred_at=signed_at,
         note=signed_by[:300],
-        recorded_by=acting(user),
+        recorded_by=acting_user(user),
     )
     _order_follow(shipment.order_id, user)
     rules_evaluate(event="shipment.updated", source=shipment, context={"change": "signed"})

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from erp.kernel.errors import DomainError
+from erp.kernel.history import acting_user, history_stamp
 from erp.kernel.numbering import next_number
 from masterdata.models import Product, Warehouse
 from traceability.models import (
@@ -23,8 +24,8 @@ from traceability.models import (
     SerialUnit,
     StockOperation,
 )
-from traceability.services._common import acting, require_perm, with_history
 from traceability.services._common import invalid as _invalid
+from traceability.services._common import require_perm
 from traceability.services.ledger import MoveSpec, balances_lock, stock_moves_post
 
 PREFIXES = {MoveKind.TRANSFER: "ST", MoveKind.ADJUSTMENT: "SA", MoveKind.SCRAP: "SX"}
@@ -78,8 +79,8 @@ def _serials_take(
 
 
 def _operation_create(*, kind: str, user, **fields) -> StockOperation:
-    operation = StockOperation(kind=kind, number=next_number(PREFIXES[kind]), created_by=acting(user), **fields)
-    with_history(operation, user=user, reason=fields.get("reason", ""))
+    operation = StockOperation(kind=kind, number=next_number(PREFIXES[kind]), created_by=acting_user(user), **fields)
+    history_stamp(operation, user=user, reason=fields.get("reason", ""))
     operation.save()
     return operation
 
@@ -104,7 +105,7 @@ def _serials_update(units: list[SerialUnit], *, user, reason: str, **changes) ->
             setattr(unit, name, value)
     if units:
         bulk_update_with_history(
-            units, SerialUnit, list(changes), default_user=acting(user), default_change_reason=reason[:100]
+            units, SerialUnit, list(changes), default_user=acting_user(user), default_change_reason=reason[:100]
         )
 
 

@@ -1,0 +1,58 @@
+"""The order hold: set from the order's active blocking exception events, and refusing forward steps."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from erp.kernel.errors import DomainError
+from erp.kernel.history import history_stamp
+from orders.models import SalesOrder
+
+
+def order_not_held_check(order: SalesOrder) -> None:
+    """Refuse a forward step while a blocking exception event is active, naming the events."""
+    if not order.is_held:
+        return
+    from exceptions_center.selectors import exception_events_active_blocking
+
+    events = list(exception_events_active_blocking(source=order).order_by("raised_at", "id"))
+    if not events:
+        return
+    names = "; ".join(f"{e.number} {e.message}" for e in events)
+    raise DomainError(
+        _("The order is held by open exception events: %(events)s") % {"events": names},
+        code="order_held",
+        details={
+            "events": [
+                {"number": e.number, "rule": e.rule.code, "severity": e.severity, "message": e.message} for e in events
+            ]
+        },
+    )
+
+
+def order_hold_refresh(*, source: SalesOrder, active=None) -> SalesOrder:
+    """Set ``is_held`` and ``hold_summary`` from the order's active blocking exception events.
+
+    Called by the order services after the rules ran and by the exception center whenever an event
+    leaves or re-enters an active status. Caller is inside the writing transaction. ``active``: every
+    active event on the order, when the caller has them (the rules engine after syncing), else read.
+    """
+    from exceptions_center.selectors import exception_events_active_blocking
+
+    if active is None:
+        events = list(exception_events_active_blocking(source=source).order_by("raised_at", "id"))
+    else:
+        events = sorted((e for e in active if e.blocking), key=lambda e: (e.raised_at, e.pk))
+    is_held = bool(events)
+    summary = "; ".join(f"{e.number} {e.message_zh}" for e in events)
+    if len(summary) > 300:
+        summary = summary[:299] + "…"
+    if source.is_held != is_held or source.hold_summary != summary:
+        source.is_held = is_held
+        source.hold_summary = summary
+        # The hold shows in the history (and so in the order timeline) as a system change.
+        # A long list of events is cut to the history column; hold_summary keeps the full list.
+        reason = "hold: " + ", ".join(e.number for e in events) if is_held else "hold released"
+        history_stamp(source, user=None, reason=reason)
+        source.save(update_fields=["is_held", "hold_summary", "updated_at"])
+    return source
