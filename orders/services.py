@@ -28,7 +28,10 @@ from erp.kernel.errors import DomainError, PermissionDenied
 from erp.kernel.fetch import rows_by_pk
 from erp.kernel.history import acting_user, create_with_history, history_stamp
 from erp.kernel.numbering import next_number
+from exceptions_center.selectors import exception_events_active_blocking
+from exceptions_center.services import exception_events_close_for_source, rules_evaluate
 from masterdata.models import Party, Product, Warehouse
+from orders import lifecycle
 from orders.models import (
     EDITABLE_STATUSES,
     OrderStatus,
@@ -78,21 +81,11 @@ LINE_NOT_INPUT = (
 # Lines whose values are compared to decide whether a line changed (and needs a history row).
 LINE_COMPARED = ("product_id", *LINE_FIELDS[1:])
 
-# From where each transition may start.
-SUBMITTABLE = (OrderStatus.DRAFT,)
-APPROVABLE = (OrderStatus.SUBMITTED,)
-CANCELLABLE = (OrderStatus.DRAFT, OrderStatus.SUBMITTED, OrderStatus.APPROVED)
-# An approved order may be short-closed (nothing more will be delivered); delivered/invoiced ones close
-# normally. Allocated or shipped stock must be released or delivered first (later issues).
-CLOSABLE = (OrderStatus.APPROVED, OrderStatus.DELIVERED, OrderStatus.INVOICED)
-# Statuses the traceability and finance services may set through ``order_status_set``.
-DOWNSTREAM_STATUSES = (
-    OrderStatus.APPROVED,
-    OrderStatus.ALLOCATED,
-    OrderStatus.SHIPPED,
-    OrderStatus.DELIVERED,
-    OrderStatus.INVOICED,
-)
+# From where each transition may start: read from the one table in ``orders.lifecycle``.
+SUBMITTABLE = lifecycle.sources_of(OrderStatus.SUBMITTED)
+APPROVABLE = lifecycle.sources_of(OrderStatus.APPROVED, trigger="approve")
+CANCELLABLE = lifecycle.sources_of(OrderStatus.CANCELLED)
+CLOSABLE = lifecycle.sources_of(OrderStatus.CLOSED)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -148,23 +141,7 @@ def _check_status(order: SalesOrder, allowed: Iterable[str], action) -> None:
 
 def _check_not_held(order: SalesOrder) -> None:
     """Refuse a forward step while a blocking exception event is active, naming the events."""
-    if not order.is_held:
-        return
-    from exceptions_center.selectors import exception_events_active_blocking
-
-    events = list(exception_events_active_blocking(source=order).order_by("raised_at", "id"))
-    if not events:
-        return
-    names = "; ".join(f"{e.number} {e.message}" for e in events)
-    raise DomainError(
-        _("The order is held by open exception events: %(events)s") % {"events": names},
-        code="order_held",
-        details={
-            "events": [
-                {"number": e.number, "rule": e.rule.code, "severity": e.severity, "message": e.message} for e in events
-            ]
-        },
-    )
+    lifecycle.order_hold_check(order)
 
 
 def _grant_rep(order: SalesOrder, rep) -> None:
@@ -476,8 +453,6 @@ def _raise_if_errors(header_errors: dict, line_errors: list[dict]) -> None:
 
 def _rules_run(order: SalesOrder, *, lines: list[SalesOrderLine], is_new: bool, user) -> None:
     """Run the ``order.saved`` rules in this transaction (they recompute the hold at the end)."""
-    from exceptions_center.services import rules_evaluate
-
     for line in lines:
         line.order = order  # the facts read the order from the lines without a query
     # rules_evaluate ends by recomputing the hold (source_hold_refresh -> order_hold_refresh).
@@ -499,8 +474,6 @@ def order_hold_refresh(*, source: SalesOrder, active=None) -> SalesOrder:
     leaves or re-enters an active status. Caller is inside the writing transaction. ``active``: every
     active event on the order, when the caller has them (the rules engine after syncing), else read.
     """
-    from exceptions_center.selectors import exception_events_active_blocking
-
     if active is None:
         events = list(exception_events_active_blocking(source=source).order_by("raised_at", "id"))
     else:
@@ -619,11 +592,10 @@ def order_submit(*, order: SalesOrder, user, reason: str = "") -> SalesOrder:
         default_user=acting_user(user),
         default_change_reason=reason or "submitted",
     )
-    order.status = OrderStatus.SUBMITTED
     order.submitted_at = timezone.now()
-    _with_history(order, user=user, reason=reason or "submitted")
-    order.save()
-    return order
+    return lifecycle.order_transition(
+        order=order, to=OrderStatus.SUBMITTED, user=user, reason=reason or "submitted", locked=True
+    )
 
 
 @transaction.atomic
@@ -634,14 +606,12 @@ def order_approve(*, order: SalesOrder, user, reason: str = "") -> SalesOrder:
         raise PermissionDenied(_("Only sales managers may approve orders."))
     _check_status(order, APPROVABLE, _("approved"))
     _check_not_held(order)
-    order.status = OrderStatus.APPROVED
     order.approved_at = timezone.now()
-    _with_history(order, user=user, reason=reason or "approved")
-    order.save()
-    # Approval reserves stock at once (traceability, FEFO); what cannot be reserved stays a shortage.
-    from traceability.services import order_allocate_on_approval
-
-    return order_allocate_on_approval(order=order, user=user).order
+    # Approval reserves stock at once (traceability's lifecycle listener, FEFO); what cannot be
+    # reserved stays a shortage.
+    return lifecycle.order_transition(
+        order=order, to=OrderStatus.APPROVED, user=user, reason=reason or "approved", locked=True
+    )
 
 
 @transaction.atomic
@@ -657,14 +627,12 @@ def order_cancel(*, order: SalesOrder, user, reason: str) -> SalesOrder:
             _("Say why the order is cancelled."), code="validation_error", fields={"reason": [_("Enter a reason.")]}
         )
     _check_status(order, CANCELLABLE, _("cancelled"))
-    order.status = OrderStatus.CANCELLED
     order.cancel_reason = reason[:300]
-    _with_history(order, user=user, reason=reason[:100])
-    order.save()
+    order = lifecycle.order_transition(
+        order=order, to=OrderStatus.CANCELLED, user=user, reason=reason[:100], locked=True
+    )
     # Its still-active exception events have nothing left to hold: close them (and their open work),
     # which also recomputes the hold once.
-    from exceptions_center.services import exception_events_close_for_source
-
     exception_events_close_for_source(
         source=order, user=user, reason=_("Order cancelled: %(reason)s") % {"reason": reason}
     )
@@ -678,26 +646,6 @@ def order_close(*, order: SalesOrder, user, reason: str = "") -> SalesOrder:
     _check_change(user, order)
     _check_status(order, CLOSABLE, _("closed"))
     _check_not_held(order)
-    order.status = OrderStatus.CLOSED
-    _with_history(order, user=user, reason=reason or "closed")
-    order.save()
-    return order
-
-
-@transaction.atomic
-def order_status_set(*, order: SalesOrder, status: str, user, reason: str = "") -> SalesOrder:
-    """Set a downstream status (allocated, shipped, delivered, invoiced) from the traceability and
-    finance services. Refused while held; the caller has already checked its own permission."""
-    if status not in DOWNSTREAM_STATUSES:
-        raise DomainError(_("This status cannot be set directly."), code="invalid_transition")
-    order = _order_lock(order)
-    if order.status in (OrderStatus.DRAFT, OrderStatus.SUBMITTED, OrderStatus.CLOSED, OrderStatus.CANCELLED):
-        raise DomainError(
-            _("A %(status)s order cannot move on.") % {"status": order.get_status_display()},
-            code="invalid_transition",
-        )
-    _check_not_held(order)
-    order.status = status
-    _with_history(order, user=user, reason=reason or f"status {status}")
-    order.save()
-    return order
+    return lifecycle.order_transition(
+        order=order, to=OrderStatus.CLOSED, user=user, reason=reason or "closed", locked=True
+    )

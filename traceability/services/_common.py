@@ -5,6 +5,7 @@ from __future__ import annotations
 from erp.kernel.errors import DomainError, PermissionDenied
 from erp.kernel.history import acting_user as acting
 from erp.kernel.history import history_stamp as with_history
+from exceptions_center.services import rules_evaluate as evaluate
 
 __all__ = ["acting", "invalid", "require_perm", "rules_evaluate", "with_history"]
 
@@ -20,6 +21,4 @@ invalid = DomainError.on_field
 
 def rules_evaluate(*, event: str, source, context: dict | None = None):
     """Run the rules of ``event`` on ``source`` inside the caller's transaction (exception center)."""
-    from exceptions_center.services import rules_evaluate as evaluate
-
     return evaluate(event=event, source=source, context=context or {})
