@@ -66,9 +66,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     # traceability: every line fully reserved / reservations released
     Transition(S.APPROVED, S.ALLOCATED, "allocate", (SYSTEM,)),
     Transition(S.ALLOCATED, S.APPROVED, "deallocate", (SYSTEM,)),
-    # traceability: a shipment left (some lines still open / every line fully shipped) or arrived
-    Transition(S.APPROVED, S.PARTIALLY_SHIPPED, "dispatch", (SYSTEM,)),
-    Transition(S.ALLOCATED, S.PARTIALLY_SHIPPED, "dispatch", (SYSTEM,)),
+    # traceability: a shipment left (some lines still open / every line fully shipped) or arrived.
+    # A partial dispatch changed no status before this state existed, so a hold never refused it.
+    Transition(S.APPROVED, S.PARTIALLY_SHIPPED, "dispatch", (SYSTEM,), hold_blocks=False),
+    Transition(S.ALLOCATED, S.PARTIALLY_SHIPPED, "dispatch", (SYSTEM,), hold_blocks=False),
     Transition(S.APPROVED, S.SHIPPED, "dispatch", (SYSTEM,)),
     Transition(S.ALLOCATED, S.SHIPPED, "dispatch", (SYSTEM,)),
     Transition(S.PARTIALLY_SHIPPED, S.SHIPPED, "dispatch", (SYSTEM,)),
