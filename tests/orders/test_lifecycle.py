@@ -158,9 +158,12 @@ def test_lifecycle_listeners_run_in_order_inside_the_transition(rep, customer, w
     # when the order is submitted
     with lifecycle.lifecycle_listeners.temporarily(first, order=1):
         assert services.order_submit(order=order, user=rep).status == OrderStatus.SUBMITTED
-        with lifecycle.lifecycle_listeners.temporarily(failing, order=2), pytest.raises(DomainError) as exc:
-            with transaction.atomic():
-                order_transition(order=order, to=OrderStatus.CANCELLED, user=rep, reason="no")
+        with (
+            lifecycle.lifecycle_listeners.temporarily(failing, order=2),
+            pytest.raises(DomainError) as exc,
+            transaction.atomic(),
+        ):
+            order_transition(order=order, to=OrderStatus.CANCELLED, user=rep, reason="no")
     # then each listener saw the new status, in order, and a failing listener undid the transition
     assert seen == [
         ("first", OrderStatus.SUBMITTED, "submit", rep, "submitted"),

@@ -11,10 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from compliance.selectors import licence_number_for_party
 from erp.kernel.errors import DomainError
 from erp.kernel.numbering import next_number
 from masterdata.models import Tracking
-from compliance.selectors import licence_number_for_party
 from orders.lifecycle import order_transition, transition_for
 from orders.models import OrderStatus, SalesOrder, SalesOrderLine
 from traceability.models import (
