@@ -312,12 +312,6 @@ ERP_FACT_PROVIDERS: dict[str, list[str]] = {
     "lot.status_changed": ["traceability.facts.LOT_FACTS"],
 }
 
-# After an exception event opens or closes, the source's hold state is recomputed by the function
-# registered for its model ("app_label.modelname" -> dotted path taking ``source=``).
-ERP_HOLD_REFRESHERS: dict[str, str] = {
-    "orders.salesorder": "orders.services.order_hold_refresh",
-}
-
 # --- Demo data (``manage.py seed_demo``) -------------------------------------------------------
 # Seeding steps, run in this order; each app appends ``"<app>.demo.seed"`` (see seed_demo's docstring).
 DEMO_SEED_STEPS = [
