@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from erp.kernel.access import restrict, sees_all_rows
 from erp.kernel.auth_backends import user_group_names
 from erp.kernel.errors import DomainError, PermissionDenied
 from erp.kernel.fetch import rows_by_pk
@@ -202,8 +203,6 @@ def _as_pk(value) -> int | None:
 
 def _header_apply(order: SalesOrder, header: dict, *, user, creating: bool) -> dict[str, list]:
     """Set header fields on ``order`` (unsaved changes) and return field errors."""
-    from erp.kernel.access import restrict, sees_all_rows
-
     errors: dict[str, list] = {}
     unknown = set(header) - set(HEADER_FIELDS)
     if unknown:

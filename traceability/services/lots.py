@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_update_with_history
 
 from erp.kernel.errors import DomainError
+from erp.signatures import signature_create
 from traceability.models import (
     PENDING_SERIAL_STATUSES,
     Lot,
@@ -67,8 +68,6 @@ def lot_status_set(*, lot: Lot, status: str, user, reason: str = "", password: s
     with_history(lot, user=user, reason=reason or history_reason)
     lot.save()
     if status in SIGNED_STATUSES:
-        from erp.signatures import signature_create
-
         # Signed after the change, so the signature binds the lot as released/rejected.
         signature_create(user=user, password=password or "", meaning=SIGNED_STATUSES[status], record=lot, reason=reason)
     if pending:
