@@ -16,6 +16,8 @@ import dj_database_url
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+from erp.kernel.our_apps import OUR_APPS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ERP_VAR_DIR", BASE_DIR / "var"))
 
@@ -70,16 +72,8 @@ INSTALLED_APPS = [
     "guardian",
     "simple_history",
     "django_htmx",
-    # ours
-    "erp",
-    "masterdata",
-    "orders",
-    "exceptions_center",
-    "traceability",
-    "quality",
-    "compliance",
-    "channels_mgmt",
-    "finance",
+    # ours (listed once, in erp/kernel/our_apps.py)
+    *OUR_APPS,
 ]
 
 MIDDLEWARE = [
