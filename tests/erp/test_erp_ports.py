@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from io import StringIO
+from pathlib import Path
 
 from django.core.management import call_command
 
@@ -50,3 +51,10 @@ def test_the_apps_plug_into_the_ports_of_lower_layers_at_start():
     assert hold_refreshers.get("orders.salesorder") is order_hold_refresh
     assert trigger_sources.get("order.saved") == TriggerSources("orders.salesorder")
     assert port("orders.lifecycle_listeners") is lifecycle_listeners
+
+
+def test_docs_list_every_port():
+    # given the architecture page (its ports table is `manage.py erp_ports --markdown`)
+    page = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text()
+    # then it names every port, so a newcomer finds it
+    assert [name for name in PORTS if f"`{name}`" not in page] == []
