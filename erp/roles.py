@@ -8,6 +8,8 @@ permissions granted by the services, see ``erp.kernel.access``.
 
 from __future__ import annotations
 
+from erp.kernel.our_apps import DOMAIN_APPS
+
 ROLES = [
     "sales",
     "sales_manager",
@@ -21,16 +23,7 @@ ROLES = [
     "admin",
 ]
 
-ALL_APPS = [
-    "masterdata",
-    "orders",
-    "exceptions_center",
-    "traceability",
-    "quality",
-    "compliance",
-    "channels_mgmt",
-    "finance",
-]
+ALL_APPS = list(DOMAIN_APPS)
 
 # Each entry: "app.model" or "app.*" -> actions. Custom permissions by codename with "perm:".
 ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {

@@ -7,15 +7,14 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from erp.kernel.access import restrict
+from exceptions_center.models import ACTIVE_STATUSES, ExceptionEvent, Severity
+from masterdata.models import Party, Product, Warehouse
+from orders.models import OPEN_STATUSES, SalesOrder
 
 
 def home_counts(*, user) -> list[dict]:
     """The few live numbers on the home page, each only if the user may see that model: held orders and
     their value, open exceptions by severity and overdue, then master data. A fixed number of queries."""
-    from exceptions_center.models import ACTIVE_STATUSES, ExceptionEvent, Severity
-    from masterdata.models import Party, Product, Warehouse
-    from orders.models import OPEN_STATUSES, SalesOrder
-
     counts: list[dict] = []
     orders = restrict(SalesOrder.objects.all(), user, "view")
     if not orders.query.is_empty():

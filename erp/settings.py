@@ -16,6 +16,8 @@ import dj_database_url
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
+from erp.kernel.our_apps import OUR_APPS
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ERP_VAR_DIR", BASE_DIR / "var"))
 
@@ -70,16 +72,8 @@ INSTALLED_APPS = [
     "guardian",
     "simple_history",
     "django_htmx",
-    # ours
-    "erp",
-    "masterdata",
-    "orders",
-    "exceptions_center",
-    "traceability",
-    "quality",
-    "compliance",
-    "channels_mgmt",
-    "finance",
+    # ours (listed once, in erp/kernel/our_apps.py)
+    *OUR_APPS,
 ]
 
 MIDDLEWARE = [
@@ -310,12 +304,6 @@ ERP_FACT_PROVIDERS: dict[str, list[str]] = {
     "temperature.logged": ["traceability.facts.TEMPERATURE_FACTS"],
     "stock.scan": ["traceability.facts.STOCK_SCAN_FACTS"],
     "lot.status_changed": ["traceability.facts.LOT_FACTS"],
-}
-
-# After an exception event opens or closes, the source's hold state is recomputed by the function
-# registered for its model ("app_label.modelname" -> dotted path taking ``source=``).
-ERP_HOLD_REFRESHERS: dict[str, str] = {
-    "orders.salesorder": "orders.services.order_hold_refresh",
 }
 
 # --- Demo data (``manage.py seed_demo``) -------------------------------------------------------

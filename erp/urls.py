@@ -6,18 +6,8 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from erp import views
-
-APPS = [
-    "masterdata",
-    "orders",
-    "exceptions_center",
-    "traceability",
-    "quality",
-    "compliance",
-    "channels_mgmt",
-    "finance",
-]
-API_PREFIX = {"exceptions_center": "exceptions", "channels_mgmt": "channels"}
+from erp.kernel.our_apps import API_PREFIX
+from erp.kernel.our_apps import DOMAIN_APPS as APPS
 
 api_patterns = [path(f"{API_PREFIX.get(app, app)}/", include(f"{app}.api.urls")) for app in APPS]
 

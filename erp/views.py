@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 
 from erp import selectors
 from erp.kernel.api_errors import ErrorSerializer, error_body
+from erp.kernel.our_apps import API_PREFIX, DOMAIN_APPS
 
 
 @login_required
@@ -85,10 +86,8 @@ class ApiRootView(APIView):
         description="The resources of API v1 and their list URLs.",
     )
     def get(self, request, format=None):
-        from erp.urls import API_PREFIX, APPS
-
         resources: dict[str, str] = {}
-        for app in APPS:
+        for app in DOMAIN_APPS:
             router = getattr(import_module(f"{app}.api.urls"), "router", None)
             for prefix, _viewset, basename in getattr(router, "registry", []):
                 name = "/".join(part for part in (API_PREFIX.get(app, app), prefix) if part)

@@ -15,6 +15,9 @@ from django.utils import formats, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
+from erp.kernel.i18n import is_english
+from exceptions_center.ports import fact_value_labels
+
 SECTION_LABELS = {
     "order": _("Order"),
     "customer": _("Customer"),
@@ -106,25 +109,17 @@ FIELD_LABELS = {
 
 @cache
 def _choice_labels() -> dict[str, dict[str, str]]:
-    """Labels of the coded values rules see (``status: "draft"`` → 草稿), by fact name."""
+    """Labels of the coded values rules see (``status: "draft"`` → 草稿), by fact name, from the apps
+    plugged into ``exceptions_center.fact_value_labels`` (an app left out: its raw codes show)."""
     labels: dict[str, dict[str, str]] = {}
-    try:
-        from masterdata.models import PartyKind, Tracking
-        from orders.models import OrderStatus, PaymentTerms
-
-        labels["status"] = dict(OrderStatus.choices)
-        labels["payment_terms"] = dict(PaymentTerms.choices)
-        labels["kind"] = dict(PartyKind.choices)
-        labels["tracking"] = dict(Tracking.choices)
-    except ImportError:  # an app left out of INSTALLED_APPS: show the raw codes
-        pass
+    for provide in fact_value_labels.implementations():
+        for name, choices in provide().items():
+            labels.setdefault(name, {}).update(choices)
     return labels
 
 
 def _localised_pairs(value: dict) -> dict:
     """Keep only the current language of ``x_zh`` / ``x_en`` pairs, under the name ``x``."""
-    from erp.kernel.i18n import is_english
-
     suffix = "_en" if is_english() else "_zh"
     out: dict = {}
     for key, inner in value.items():

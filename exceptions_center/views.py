@@ -35,6 +35,7 @@ from exceptions_center.forms import (
     WaiveForm,
 )
 from exceptions_center.models import ACTIVE_STATUSES, StepStatus, TaskStatus
+from exceptions_center.ports import source_pages
 from exceptions_center.services import handling, notifications
 
 PAGE_SIZE = 25
@@ -110,15 +111,13 @@ def _assign_candidates(event):
     )
 
 
-# The page of each kind of source object, when the model has no get_absolute_url.
-SOURCE_PAGES = {"orders.salesorder": "orders:order_detail"}
-
-
 def _source_url(event) -> str:
+    """The page of the event's source: the URL name its app plugged into ``source_pages``, else
+    ``<app>:<model>_detail``."""
     label = f"{event.source_type.app_label}.{event.source_type.model}"
     try:
         return reverse(
-            SOURCE_PAGES.get(label, f"{event.source_type.app_label}:{event.source_type.model}_detail"),
+            source_pages.get(label) or f"{event.source_type.app_label}:{event.source_type.model}_detail",
             kwargs={"pk": event.source_id},
         )
     except NoReverseMatch:

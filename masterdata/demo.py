@@ -29,6 +29,7 @@ from typing import Any
 from django.db import connection, transaction
 from stdnum.cn import uscc as stdnum_uscc
 
+from erp.management.commands.demo_users import ensure_demo_users
 from masterdata.validators import gtin_check_digit
 
 DEMO_REASON = "demo data"
@@ -298,8 +299,6 @@ WAREHOUSES: list[tuple] = [
 
 def seed(ctx: DemoContext) -> None:
     """The master-data step: the hand-written set, then the generated bulk for ``--scale`` above 1."""
-    from erp.management.commands.demo_users import ensure_demo_users
-
     users = ctx.data.setdefault("users", ensure_demo_users())
     _seed_handwritten(ctx, users)
     if ctx.scale > 1:

@@ -5,3 +5,21 @@ from django.utils.translation import gettext_lazy as _
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = _("Sales orders")
+
+    def ready(self) -> None:
+        # Ports of lower layers this app fills in (``manage.py erp_ports`` lists them all).
+        from exceptions_center.models import TriggerEvent
+        from exceptions_center.ports import (
+            TriggerSources,
+            fact_value_labels,
+            hold_refreshers,
+            source_pages,
+            trigger_sources,
+        )
+        from orders import facts, services
+
+        label = "orders.salesorder"
+        trigger_sources.register(TriggerSources(label), app=self.label, key=TriggerEvent.ORDER_SAVED)
+        hold_refreshers.register(services.order_hold_refresh, app=self.label, key=label)
+        source_pages.register("orders:order_detail", app=self.label, key=label)
+        fact_value_labels.register(facts.fact_value_labels, app=self.label)

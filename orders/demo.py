@@ -16,18 +16,19 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from erp.kernel.errors import DomainError
+from erp.management.commands.demo_users import ensure_demo_users
+from masterdata.models import Party, Product, Warehouse
+from masterdata.services import party_create
+from orders import services
+from orders.models import SalesOrder
+
 DEMO_PO_PREFIX = "DEMO-"
 
 
 def seed(ctx) -> None:
-    """Enter the demo orders as sales1 / sales2; manager1 approves the clean one."""
-    from erp.kernel.errors import DomainError
-    from erp.management.commands.demo_users import ensure_demo_users
-    from masterdata.models import Party, Product, Warehouse
-    from masterdata.services import party_create
-    from orders import services
-    from orders.models import SalesOrder
-
+    """Enter the demo orders as sales1 / sales2; manager1 approves the clean one (in the warehouse the
+    traceability step stocked, ``ctx.data["order_stock"]``, so it allocates)."""
     if SalesOrder.objects.filter(customer_po__startswith=DEMO_PO_PREFIX).exists():
         ctx.write("  orders: demo orders exist, nothing to do")
         return
@@ -37,7 +38,7 @@ def seed(ctx) -> None:
         p.code: p
         for p in Party.objects.filter(code__in=["H-SH-001", "H-ZJ-001", "H-JS-001", "D-SH-001", "H-BJ-001", "H-GD-001"])
     }
-    ambient, products = _stocked_ambient_warehouse()
+    ambient, products = ctx.data.get("order_stock") or _ambient_warehouse()
     cold = Warehouse.objects.filter(is_active=True, is_cold_storage=True).order_by("code").first()
     cold_product = next((p for p in Product.objects.filter(is_active=True).order_by("sku") if p.is_cold_chain), None)
     if len(parties) < 6 or ambient is None or cold is None or len(products) < 4 or cold_product is None:
@@ -127,38 +128,8 @@ def seed(ctx) -> None:
     ctx.write(f"  orders: {len(entered)} demo orders entered, {held} held by their exception events")
 
 
-def _stocked_ambient_warehouse():
-    """The ambient warehouse with the most released stock, and four of the products it holds (so the
-    clean order allocates); without stock, the first ambient warehouse and four ambient products."""
-    from django.db.models import Sum
-
-    from masterdata.models import Product, Warehouse
-    from traceability.models import LotStatus, StockBalance
-
-    stocked = (
-        StockBalance.objects.filter(
-            warehouse__is_active=True,
-            warehouse__is_cold_storage=False,
-            lot__status=LotStatus.RELEASED,
-            product__is_active=True,
-            available__gte=50,
-        )
-        .values("warehouse_id", "product_id")
-        .annotate(quantity=Sum("available"))
-        .order_by("warehouse_id", "product_id")
-    )
-    by_warehouse: dict[int, list[int]] = {}
-    for row in stocked:
-        by_warehouse.setdefault(row["warehouse_id"], []).append(row["product_id"])
-    if by_warehouse:
-        warehouse_id, product_ids = max(by_warehouse.items(), key=lambda item: (len(item[1]), -item[0]))
-        products = list(Product.objects.filter(pk__in=product_ids).order_by("sku")[:4])
-        ambient_products = list(
-            Product.objects.filter(is_active=True, storage_max_c__isnull=True)
-            .exclude(pk__in=product_ids)
-            .order_by("sku")
-        )
-        products += ambient_products[: 4 - len(products)]
-        return Warehouse.objects.get(pk=warehouse_id), products
+def _ambient_warehouse():
+    """Without stock (the traceability step left no ``order_stock``): the first ambient warehouse and
+    four ambient products."""
     warehouse = Warehouse.objects.filter(is_active=True, is_cold_storage=False).order_by("code").first()
     return warehouse, list(Product.objects.filter(is_active=True, storage_max_c__isnull=True).order_by("sku")[:4])

@@ -17,8 +17,8 @@ from django.db import connections, router
 from django.utils import timezone
 
 from erp.kernel.money import fen
-from masterdata.models import Party, Product, Warehouse
-from orders.models import OrderStatus, SalesOrder, SalesOrderLine
+from masterdata.models import Party, PartyKind, Product, Tracking, Warehouse
+from orders.models import OrderStatus, PaymentTerms, SalesOrder, SalesOrderLine
 
 DUPLICATE_WINDOW = dt.timedelta(hours=24)
 _UTC = dt.UTC
@@ -396,3 +396,15 @@ class OrderFacts:
 
 
 ORDER_FACTS = OrderFacts()
+
+
+def fact_value_labels() -> dict[str, dict[str, str]]:
+    """Readable labels of the coded values the order facts carry (the order's status and payment terms,
+    the customer's kind, the products' tracking), for the facts card of the event page
+    (``exceptions_center.fact_value_labels``)."""
+    return {
+        "status": dict(OrderStatus.choices),
+        "payment_terms": dict(PaymentTerms.choices),
+        "kind": dict(PartyKind.choices),
+        "tracking": dict(Tracking.choices),
+    }

@@ -17,10 +17,13 @@ from erp.kernel.money import line_net_amount, money
 
 
 class OrderStatus(models.TextChoices):
+    """The order's place in its lifecycle; the legal moves and who takes them: ``orders/lifecycle.py``."""
+
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")
     APPROVED = "approved", _("Approved")
     ALLOCATED = "allocated", _("Allocated")
+    PARTIALLY_SHIPPED = "partially_shipped", _("Partially shipped")
     SHIPPED = "shipped", _("Shipped")
     DELIVERED = "delivered", _("Delivered")
     INVOICED = "invoiced", _("Invoiced")
@@ -29,7 +32,13 @@ class OrderStatus(models.TextChoices):
 
 
 # Statuses after which lines and prices are frozen (changes need a new document).
-OPEN_STATUSES = (OrderStatus.DRAFT, OrderStatus.SUBMITTED, OrderStatus.APPROVED, OrderStatus.ALLOCATED)
+OPEN_STATUSES = (
+    OrderStatus.DRAFT,
+    OrderStatus.SUBMITTED,
+    OrderStatus.APPROVED,
+    OrderStatus.ALLOCATED,
+    OrderStatus.PARTIALLY_SHIPPED,
+)
 EDITABLE_STATUSES = (OrderStatus.DRAFT, OrderStatus.SUBMITTED)
 
 
@@ -71,7 +80,7 @@ class SalesOrder(models.Model):
     )
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     status = models.CharField(
-        _("status"), max_length=12, choices=OrderStatus.choices, default=OrderStatus.DRAFT, db_index=True
+        _("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.DRAFT, db_index=True
     )
     is_held = models.BooleanField(_("held"), default=False, db_index=True, editable=False)
     hold_summary = models.CharField(_("hold reason"), max_length=300, blank=True, editable=False)

@@ -13,7 +13,15 @@ from django.db.models import Prefetch, QuerySet
 
 from erp.kernel.access import object_get_for, restrict
 from erp.kernel.people import person_name
-from exceptions_center.models import ACTIVE_STATUSES, ExceptionEvent
+from exceptions_center.models import (
+    ACTIVE_STATUSES,
+    ApprovalStep,
+    EventLogEntry,
+    ExceptionEvent,
+    HandlingTask,
+    StepStatus,
+    TaskStatus,
+)
 from masterdata.selectors import SALES_REP_ROLES
 from orders.models import SalesOrder, SalesOrderLine
 
@@ -93,8 +101,6 @@ def order_events_by_line(order: SalesOrder) -> tuple[list[ExceptionEvent], dict[
 
 def order_acting_departments(order: SalesOrder) -> dict[int, list[str]]:
     """For each open event id, who is acting: the departments of its open tasks or pending approval step."""
-    from exceptions_center.models import ApprovalStep, HandlingTask, StepStatus, TaskStatus
-
     ids = [e.pk for e in order_open_events(order)]
     acting: dict[int, list[str]] = {}
     if not ids:
@@ -154,8 +160,6 @@ def order_timeline(order: SalesOrder, *, limit: int = 200) -> list[TimelineEntry
     """The order's story, newest first: status changes and field edits from its history, line edits,
     exception events raised and closed, and their handling log. A fixed number of queries."""
     from django.utils.translation import gettext as _
-
-    from exceptions_center.models import EventLogEntry
 
     entries: list[TimelineEntry] = []
     records = list(order.history.select_related("history_user").order_by("history_date", "history_id")[:limit])

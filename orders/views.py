@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from erp.kernel.errors import DomainError, NotFoundOrForbidden
 from erp.kernel.money import CENT, line_net_amount, money
+from exceptions_center.models import RuleRouteStep
 from masterdata.models import Party, Product
 from masterdata.selectors import party_list_visible_to
 from masterdata.validators import normalise_gtin
@@ -107,8 +108,6 @@ def _hold_context(order: SalesOrder) -> dict:
     open_events = selectors.order_open_events(order)
     missing = [e for e in open_events if e.pk not in acting]
     if missing:
-        from exceptions_center.models import RuleRouteStep
-
         route: dict[int, list[str]] = {}
         for step in RuleRouteStep.objects.filter(rule_id__in={e.rule_id for e in missing}).select_related("department"):
             route.setdefault(step.rule_id, []).append(str(step.department))

@@ -7,18 +7,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
+from erp.kernel import our_apps as erp_apps
+
 PASSWORD = "correct-horse-battery-9"
-OUR_APPS = {
-    "erp",
-    "masterdata",
-    "orders",
-    "exceptions_center",
-    "traceability",
-    "quality",
-    "compliance",
-    "channels_mgmt",
-    "finance",
-}
+OUR_APPS = set(erp_apps.OUR_APPS)
 
 
 def reference_data_reload() -> None:

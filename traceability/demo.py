@@ -14,7 +14,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
+
+from erp.management.commands.demo_users import DEMO_PASSWORD, ensure_demo_users
+from masterdata.models import Party, PartyKind, Product, Warehouse
+from orders.models import OrderStatus, SalesOrder, SalesOrderLine
+from traceability import services
+from traceability.models import Lot, LotStatus, Receipt, StockBalance
 
 GS = "\x1d"
 
@@ -33,13 +40,44 @@ def _gs1(gtin: str, *, lot: str, expiry, produced=None, serial: str = "", count:
 
 
 def seed(ctx) -> None:
-    """Receipts, released stock in several warehouses, shipments and a temperature log with an excursion."""
-    from erp.management.commands.demo_users import DEMO_PASSWORD, ensure_demo_users
-    from masterdata.models import Party, PartyKind, Product, Warehouse
-    from orders.models import OrderStatus, SalesOrder, SalesOrderLine
-    from traceability import services
-    from traceability.models import Lot, LotStatus, Receipt
+    """Receipts, released stock in several warehouses, shipments and a temperature log with an excursion;
+    then hands the orders step the ambient warehouse it stocked best (``ctx.data["order_stock"]``)."""
+    _seed(ctx)
+    stocked = stocked_ambient_warehouse()
+    if stocked is not None:
+        ctx.data["order_stock"] = stocked
 
+
+def stocked_ambient_warehouse():
+    """The ambient warehouse with the most released stock, and four of the products it holds (so the
+    demo's clean order allocates), topped up with other ambient products; None without such stock."""
+    stocked = (
+        StockBalance.objects.filter(
+            warehouse__is_active=True,
+            warehouse__is_cold_storage=False,
+            lot__status=LotStatus.RELEASED,
+            product__is_active=True,
+            available__gte=50,
+        )
+        .values("warehouse_id", "product_id")
+        .annotate(quantity=Sum("available"))
+        .order_by("warehouse_id", "product_id")
+    )
+    by_warehouse: dict[int, list[int]] = {}
+    for row in stocked:
+        by_warehouse.setdefault(row["warehouse_id"], []).append(row["product_id"])
+    if not by_warehouse:
+        return None
+    warehouse_id, product_ids = max(by_warehouse.items(), key=lambda item: (len(item[1]), -item[0]))
+    products = list(Product.objects.filter(pk__in=product_ids).order_by("sku")[:4])
+    ambient_products = list(
+        Product.objects.filter(is_active=True, storage_max_c__isnull=True).exclude(pk__in=product_ids).order_by("sku")
+    )
+    products += ambient_products[: 4 - len(products)]
+    return Warehouse.objects.get(pk=warehouse_id), products
+
+
+def _seed(ctx) -> None:
     if Receipt.objects.exists():
         ctx.write("  traceability: receipts exist, nothing to do")
         return

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from exceptions_center.facts_registry import facts_wanted
 from masterdata.models import Warehouse
+from orders.models import SalesOrderLine
 from traceability.conf import cold_chain_setting, traceability_setting
 from traceability.models import (
     Excursion,
@@ -93,8 +94,6 @@ class OrderStockFacts:
             # The order service passes the lines it just saved (existing ones read under the order's lock).
             allocated = {line.line_no: line.allocated_quantity or 0 for line in saved_lines}
         elif source.pk:
-            from orders.models import SalesOrderLine
-
             allocated = dict(
                 SalesOrderLine.objects.filter(order_id=source.pk).values_list("line_no", "allocated_quantity")
             )

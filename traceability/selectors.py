@@ -10,6 +10,7 @@ from django.db.models.functions import Coalesce
 
 from erp.kernel.access import object_get_for, restrict
 from masterdata.models import Party
+from orders.models import SalesOrder
 from traceability.models import (
     EdgeKind,
     Lot,
@@ -156,7 +157,6 @@ def trace_forward(*, lot: Lot | None = None, serial: SerialUnit | None = None, l
             }
         entry["quantity"] += row["quantity"]
         entry["shipped_at"] = min(entry["shipped_at"], row["occurred_at"])
-    from orders.models import SalesOrder
 
     numbers = dict(
         SalesOrder.objects.filter(id__in={s["order_id"] for s in shipments.values()}).values_list("id", "number")

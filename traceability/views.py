@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from erp.kernel.access import object_get_for
 from erp.kernel.errors import DomainError, apply_to_form
 from orders.models import SalesOrder
+from orders.selectors import order_list_visible_to
 from traceability import selectors, services
 from traceability.exports import trace_csv_response
 from traceability.forms import (
@@ -211,7 +212,6 @@ def lot_release_view(request, pk: int):
 
 
 def _order_for(request, order_pk: int) -> SalesOrder:
-    from orders.selectors import order_list_visible_to
 
     return object_get_for(order_list_visible_to(user=request.user), request.user, "view", pk=order_pk)
 

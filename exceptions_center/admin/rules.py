@@ -12,10 +12,10 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from erp.kernel.access import restrict
 from erp.kernel.admin import HistoryReadOnlyMixin
 from erp.kernel.errors import DomainError
-from exceptions_center.models import Rule, RuleRouteStep
+from exceptions_center.models import Rule, RuleRouteStep, TriggerEvent
+from exceptions_center.ports import trigger_sources
 from exceptions_center.services import rules as rule_services
 
 CODE_WIDGET = forms.Textarea(
@@ -158,12 +158,9 @@ class RuleAdmin(HistoryReadOnlyMixin, SimpleHistoryAdmin):
         return self._backtest_response(request, [rule], form.cleaned_data.get("try_days") or 30)
 
     def _dry_run_response(self, request, rule, number):
-        from orders.models import SalesOrder
-
         number = number.strip()
-        order = (
-            restrict(SalesOrder.objects.all(), request.user, "view").filter(number=number).first() if number else None
-        )
+        sources = trigger_sources.get(TriggerEvent.ORDER_SAVED)
+        order = sources.find(user=request.user, key=number, by_id=False) if number and sources else None
         results, error = [], ""
         if order is None:
             error = (

@@ -12,11 +12,11 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from erp.kernel.access import restrict
 from erp.kernel.api import BaseViewSet
 from erp.kernel.api_errors import ErrorSerializer
 from erp.kernel.errors import DomainError, NotFoundOrForbidden
-from exceptions_center.models import Department, Rule
+from exceptions_center.models import Department, Rule, TriggerEvent
+from exceptions_center.ports import trigger_sources
 from exceptions_center.services import rules as rule_services
 
 RULE_FIELDS = [
@@ -165,14 +165,12 @@ class RuleViewSet(BaseViewSet):
     @action(detail=True, methods=["post"], url_path="dry-run")
     def dry_run(self, request, pk=None):
         """What the saved rule would raise on one order now (by id or number). Writes nothing."""
-        from orders.models import SalesOrder
-
         rule = self.get_object()
         serializer = RuleDryRunSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         key = serializer.validated_data["order"].strip()
-        orders = restrict(SalesOrder.objects.all(), request.user, "view")
-        order = orders.filter(number=key).first() or (orders.filter(pk=int(key)).first() if key.isdigit() else None)
+        sources = trigger_sources.get(TriggerEvent.ORDER_SAVED)
+        order = sources.find(user=request.user, key=key) if sources else None
         if order is None:
             raise NotFoundOrForbidden()
         if rule.event != "order.saved":

@@ -33,6 +33,7 @@ from simple_history.utils import bulk_create_with_history
 from erp.kernel.errors import DomainError, PermissionDenied
 from erp.kernel.history import history_stamp
 from erp.models import SignatureMeaning
+from erp.signatures import signature_create
 from exceptions_center.models import (
     ACTIVE_STATUSES,
     ApprovalStep,
@@ -613,8 +614,6 @@ def exception_event_waive(
     electronic signature: the password re-entered and a meaning, bound to the event version the user
     saw (``version``), by a member or head of the event's departments (not a sales manager acting for
     every queue); a wrong password, a stale version or the wrong signer changes nothing."""
-    from erp.signatures import signature_create
-
     reason = _required(reason, "reason", _("Say why the exception is waived."))
     with transaction.atomic():
         event = _lock(event.pk)

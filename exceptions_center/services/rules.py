@@ -36,8 +36,8 @@ from exceptions_center.models import (
     ExceptionEvent,
     LogAction,
     Rule,
-    TriggerEvent,
 )
+from exceptions_center.ports import trigger_sources
 from exceptions_center.services.sources import source_hold_refresh
 
 AUTO_RESOLVE_REASON = gettext_noop("The rule's condition is no longer true.")
@@ -452,27 +452,23 @@ def rule_dry_run(*, rule: Rule, source, context: dict | None = None) -> list[dic
     return _dry_run(_compiled_for_dry_run(rule), source, context, timezone.now())
 
 
-BACKTEST_SOURCES = {TriggerEvent.ORDER_SAVED: ("orders", "SalesOrder")}
-
-
 def rule_backtest(*, rule: Rule, days: int, limit: int = 5000) -> list[tuple[Any, list[dict]]]:
     """Run ``rule`` (saved or draft) on every source of its event created in the last ``days`` days
     (newest first, at most ``limit``) and list the sources it would raise events on, with them.
-    Writes nothing. A source on which the rule fails is listed with one ``{"error": …}`` entry."""
-    from django.apps import apps
-
-    if rule.event not in BACKTEST_SOURCES:
+    Writes nothing. A source on which the rule fails is listed with one ``{"error": …}`` entry. The
+    sources are those the app plugged into ``exceptions_center.trigger_sources`` for the event."""
+    provider = trigger_sources.get(rule.event)
+    if provider is None:
         raise DomainError(
-            _("Backtests are available for: %(events)s.") % {"events": ", ".join(BACKTEST_SOURCES)},
+            _("Backtests are available for: %(events)s.") % {"events": ", ".join(trigger_sources.keys())},
             code="backtest_unsupported",
         )
     days = max(1, int(days))
     compiled = _compiled_for_dry_run(rule)
-    model = apps.get_model(*BACKTEST_SOURCES[rule.event])
     since = timezone.now() - dt.timedelta(days=days)
     now = timezone.now()
     found = []
-    sources = model._default_manager.filter(created_at__gte=since).select_related().order_by("-created_at")[:limit]
+    sources = provider.created_since(since).select_related()[:limit]
     for source in sources:
         try:
             would = _dry_run(compiled, source, {"backtest": True}, now)
@@ -486,12 +482,10 @@ def rule_backtest(*, rule: Rule, days: int, limit: int = 5000) -> list[tuple[Any
 
 def backtest_candidates(*, event: str, days: int) -> int:
     """How many sources a backtest of ``days`` days looks at (for the admin's summary line)."""
-    from django.apps import apps
-
-    if event not in BACKTEST_SOURCES:
+    provider = trigger_sources.get(event)
+    if provider is None:
         return 0
-    model = apps.get_model(*BACKTEST_SOURCES[event])
-    return model._default_manager.filter(created_at__gte=timezone.now() - dt.timedelta(days=max(1, int(days)))).count()
+    return provider.created_since(timezone.now() - dt.timedelta(days=max(1, int(days)))).count()
 
 
 @transaction.atomic

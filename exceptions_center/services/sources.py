@@ -1,23 +1,20 @@
 """The link back from events to the objects they hold, without importing the other apps.
 
-Each app registers the function that recomputes its objects' hold state in
-``settings.ERP_HOLD_REFRESHERS``; the exception center calls it explicitly whenever an event opens or
-closes, so the flow reads top to bottom (no signals).
+Each app plugs the function that recomputes its objects' hold state into the port
+``exceptions_center.hold_refreshers`` (keyed by model label, from its ``AppConfig.ready()``); the
+exception center calls it explicitly whenever an event opens or closes, so the flow reads top to bottom
+(no signals).
 """
 
 from __future__ import annotations
 
-from functools import cache
-
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.utils.module_loading import import_string
+
+from exceptions_center.ports import hold_refreshers
 
 
-@cache
 def _refresher(label: str):
-    path = settings.ERP_HOLD_REFRESHERS.get(label)
-    return import_string(path) if path else None
+    return hold_refreshers.get(label)
 
 
 def source_hold_refresh(

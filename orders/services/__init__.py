@@ -45,12 +45,10 @@ from orders.services.transitions import (
     APPROVABLE,
     CANCELLABLE,
     CLOSABLE,
-    DOWNSTREAM_STATUSES,
     SUBMITTABLE,
     order_approve,
     order_cancel,
     order_close,
-    order_status_set,
     order_submit,
 )
 
@@ -58,7 +56,6 @@ __all__ = [
     "APPROVABLE",
     "CANCELLABLE",
     "CLOSABLE",
-    "DOWNSTREAM_STATUSES",
     "HEADER_FIELDS",
     "LINE_COMPARED",
     "LINE_FIELDS",
@@ -84,7 +81,6 @@ __all__ = [
     "order_not_held_check",
     "order_rep_grant",
     "order_rep_revoke",
-    "order_status_set",
     "order_submit",
     "order_update",
     "order_update_from_input",

@@ -16,10 +16,12 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from erp.kernel.access import restrict, sees_all_rows
 from erp.kernel.auth_backends import user_group_names
 from erp.kernel.errors import DomainError, PermissionDenied
 from erp.kernel.history import acting_user, create_with_history, history_stamp
 from erp.kernel.numbering import next_number
+from exceptions_center.services import rules_evaluate
 from masterdata.models import Party
 from orders.models import EDITABLE_STATUSES, OrderStatus, SalesOrder, SalesOrderLine
 from orders.selectors import order_lock
@@ -87,8 +89,6 @@ def _header_apply(order: SalesOrder, data: OrderInput, *, user, creating: bool) 
 
 def _customer_apply(order: SalesOrder, data: OrderInput, *, user, creating: bool, errors) -> None:
     """An order needs a customer the user may sell to (a missing one reads like one not allowed)."""
-    from erp.kernel.access import restrict, sees_all_rows
-
     if "customer" in errors or (data.customer is UNSET and not creating):
         return
     customer = data.customer or None
@@ -158,8 +158,6 @@ def _raise_if_errors(header_errors: dict, line_errors: list[dict]) -> None:
 
 def _rules_run(order: SalesOrder, *, lines: list[SalesOrderLine], is_new: bool, user) -> OrderSaveResult:
     """Run the ``order.saved`` rules in this transaction (they recompute the hold at the end)."""
-    from exceptions_center.services import rules_evaluate
-
     for line in lines:
         line.order = order  # the facts read the order from the lines without a query
     # rules_evaluate ends by recomputing the hold (source_hold_refresh -> order_hold_refresh).

@@ -2,32 +2,12 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
-
-from erp.kernel.errors import DomainError
 from erp.kernel.history import history_stamp
+from exceptions_center.selectors import exception_events_active_blocking
+from orders.lifecycle import order_hold_check as order_not_held_check
 from orders.models import SalesOrder
 
-
-def order_not_held_check(order: SalesOrder) -> None:
-    """Refuse a forward step while a blocking exception event is active, naming the events."""
-    if not order.is_held:
-        return
-    from exceptions_center.selectors import exception_events_active_blocking
-
-    events = list(exception_events_active_blocking(source=order).order_by("raised_at", "id"))
-    if not events:
-        return
-    names = "; ".join(f"{e.number} {e.message}" for e in events)
-    raise DomainError(
-        _("The order is held by open exception events: %(events)s") % {"events": names},
-        code="order_held",
-        details={
-            "events": [
-                {"number": e.number, "rule": e.rule.code, "severity": e.severity, "message": e.message} for e in events
-            ]
-        },
-    )
+__all__ = ["order_hold_refresh", "order_not_held_check"]
 
 
 def order_hold_refresh(*, source: SalesOrder, active=None) -> SalesOrder:
@@ -37,8 +17,6 @@ def order_hold_refresh(*, source: SalesOrder, active=None) -> SalesOrder:
     leaves or re-enters an active status. Caller is inside the writing transaction. ``active``: every
     active event on the order, when the caller has them (the rules engine after syncing), else read.
     """
-    from exceptions_center.selectors import exception_events_active_blocking
-
     if active is None:
         events = list(exception_events_active_blocking(source=source).order_by("raised_at", "id"))
     else:

@@ -1,8 +1,10 @@
-"""Every status change of a sales order: submit, approve, cancel, close, and the downstream statuses the
-traceability and finance services set (``order_status_set``).
+"""The people's status changes of a sales order: submit, approve, cancel, close.
 
 Each is one transaction that locks the order row, checks the acting user's right and the status it
-starts from, refuses a forward step while the order is held, and records user and reason in the history.
+starts from, refuses a forward step while the order is held, and moves the order through the one
+state machine (``orders.lifecycle.order_transition``), which records user and reason in the history and
+calls the order-lifecycle listeners (traceability reserves stock on approval). Downstream statuses
+(allocated, shipped, invoiced…) are set by the apps that own those steps, through the same lifecycle.
 """
 
 from __future__ import annotations
@@ -15,27 +17,19 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_update_with_history
 
 from erp.kernel.errors import DomainError, PermissionDenied
-from erp.kernel.history import acting_user, history_stamp
+from erp.kernel.history import acting_user
+from exceptions_center.services import exception_events_close_for_source
+from orders import lifecycle
 from orders.models import OrderStatus, SalesOrder, SalesOrderLine
 from orders.selectors import order_lock
 from orders.services.holds import order_not_held_check
 from orders.services.permissions import order_can_approve, order_change_check
 
-# From where each transition may start.
-SUBMITTABLE = (OrderStatus.DRAFT,)
-APPROVABLE = (OrderStatus.SUBMITTED,)
-CANCELLABLE = (OrderStatus.DRAFT, OrderStatus.SUBMITTED, OrderStatus.APPROVED)
-# An approved order may be short-closed (nothing more will be delivered); delivered/invoiced ones close
-# normally. Allocated or shipped stock must be released or delivered first (later issues).
-CLOSABLE = (OrderStatus.APPROVED, OrderStatus.DELIVERED, OrderStatus.INVOICED)
-# Statuses the traceability and finance services may set through ``order_status_set``.
-DOWNSTREAM_STATUSES = (
-    OrderStatus.APPROVED,
-    OrderStatus.ALLOCATED,
-    OrderStatus.SHIPPED,
-    OrderStatus.DELIVERED,
-    OrderStatus.INVOICED,
-)
+# From where each transition may start: read from the one table in ``orders.lifecycle``.
+SUBMITTABLE = lifecycle.sources_of(OrderStatus.SUBMITTED)
+APPROVABLE = lifecycle.sources_of(OrderStatus.APPROVED, trigger="approve")
+CANCELLABLE = lifecycle.sources_of(OrderStatus.CANCELLED)
+CLOSABLE = lifecycle.sources_of(OrderStatus.CLOSED)
 
 
 def _check_status(order: SalesOrder, allowed: Iterable[str], action) -> None:
@@ -65,11 +59,10 @@ def order_submit(*, order: SalesOrder, user, reason: str = "") -> SalesOrder:
         default_user=acting_user(user),
         default_change_reason=reason or "submitted",
     )
-    order.status = OrderStatus.SUBMITTED
     order.submitted_at = timezone.now()
-    history_stamp(order, user=user, reason=reason or "submitted")
-    order.save()
-    return order
+    return lifecycle.order_transition(
+        order=order, to=OrderStatus.SUBMITTED, user=user, reason=reason or "submitted", locked=True
+    )
 
 
 @transaction.atomic
@@ -80,14 +73,12 @@ def order_approve(*, order: SalesOrder, user, reason: str = "") -> SalesOrder:
         raise PermissionDenied(_("Only sales managers may approve orders."))
     _check_status(order, APPROVABLE, _("approved"))
     order_not_held_check(order)
-    order.status = OrderStatus.APPROVED
     order.approved_at = timezone.now()
-    history_stamp(order, user=user, reason=reason or "approved")
-    order.save()
-    # Approval reserves stock at once (traceability, FEFO); what cannot be reserved stays a shortage.
-    from traceability.services import order_allocate_on_approval
-
-    return order_allocate_on_approval(order=order, user=user).order
+    # Approval reserves stock at once (traceability's lifecycle listener, FEFO); what cannot be
+    # reserved stays a shortage.
+    return lifecycle.order_transition(
+        order=order, to=OrderStatus.APPROVED, user=user, reason=reason or "approved", locked=True
+    )
 
 
 @transaction.atomic
@@ -103,14 +94,12 @@ def order_cancel(*, order: SalesOrder, user, reason: str) -> SalesOrder:
             _("Say why the order is cancelled."), code="validation_error", fields={"reason": [_("Enter a reason.")]}
         )
     _check_status(order, CANCELLABLE, _("cancelled"))
-    order.status = OrderStatus.CANCELLED
     order.cancel_reason = reason[:300]
-    history_stamp(order, user=user, reason=reason[:100])
-    order.save()
+    order = lifecycle.order_transition(
+        order=order, to=OrderStatus.CANCELLED, user=user, reason=reason[:100], locked=True
+    )
     # Its still-active exception events have nothing left to hold: close them (and their open work),
     # which also recomputes the hold once.
-    from exceptions_center.services import exception_events_close_for_source
-
     exception_events_close_for_source(
         source=order, user=user, reason=_("Order cancelled: %(reason)s") % {"reason": reason}
     )
@@ -124,26 +113,6 @@ def order_close(*, order: SalesOrder, user, reason: str = "") -> SalesOrder:
     order_change_check(user, order)
     _check_status(order, CLOSABLE, _("closed"))
     order_not_held_check(order)
-    order.status = OrderStatus.CLOSED
-    history_stamp(order, user=user, reason=reason or "closed")
-    order.save()
-    return order
-
-
-@transaction.atomic
-def order_status_set(*, order: SalesOrder, status: str, user, reason: str = "") -> SalesOrder:
-    """Set a downstream status (allocated, shipped, delivered, invoiced) from the traceability and
-    finance services. Refused while held; the caller has already checked its own permission."""
-    if status not in DOWNSTREAM_STATUSES:
-        raise DomainError(_("This status cannot be set directly."), code="invalid_transition")
-    order = order_lock(order.pk)
-    if order.status in (OrderStatus.DRAFT, OrderStatus.SUBMITTED, OrderStatus.CLOSED, OrderStatus.CANCELLED):
-        raise DomainError(
-            _("A %(status)s order cannot move on.") % {"status": order.get_status_display()},
-            code="invalid_transition",
-        )
-    order_not_held_check(order)
-    order.status = status
-    history_stamp(order, user=user, reason=reason or f"status {status}")
-    order.save()
-    return order
+    return lifecycle.order_transition(
+        order=order, to=OrderStatus.CLOSED, user=user, reason=reason or "closed", locked=True
+    )

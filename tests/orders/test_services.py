@@ -299,19 +299,6 @@ def test_held_submitted_order_cannot_be_approved(rep, customer, warehouse, manag
     assert {"ORD-PRICE-BELOW-LIST", "ORD-PRICE-CHANGED"} <= {e["rule"] for e in exc.value.details["events"]}
 
 
-@pytest.mark.django_db
-def test_order_status_set_moves_an_approved_order_on(rep, customer, warehouse, manager_user):
-    order = order_entered(user=rep, customer=customer, warehouse=warehouse)
-    with pytest.raises(DomainError):
-        services.order_status_set(order=order, status=OrderStatus.SHIPPED, user=manager_user)
-    services.order_submit(order=order, user=rep)
-    services.order_approve(order=order, user=manager_user)
-    order = services.order_status_set(order=order, status=OrderStatus.ALLOCATED, user=manager_user)
-    assert order.status == OrderStatus.ALLOCATED
-    with pytest.raises(DomainError):
-        services.order_status_set(order=order, status=OrderStatus.CANCELLED, user=manager_user)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_order_numbers_have_no_gaps_or_duplicates_under_concurrent_creation(make_user):
     # given: 8 threads, each with its own database connection, entering orders at the same moment

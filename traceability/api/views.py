@@ -4,9 +4,11 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from erp.kernel.access import restrict
 from erp.kernel.api import IDEMPOTENCY_PARAMETER, BaseViewSet
 from erp.kernel.api_errors import ErrorSerializer
 from erp.kernel.errors import DomainError
+from orders.selectors import order_list_visible_to
 from traceability import selectors, services
 from traceability.api import serializers as s
 from traceability.exports import trace_csv_response
@@ -33,7 +35,6 @@ class _ReadOnlyRestricted(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     """Reads through ``restrict`` (the one row-level choke point); writes are actions calling services."""
 
     def get_queryset(self):
-        from erp.kernel.access import restrict
 
         return restrict(super().get_queryset(), self.request.user, "view")
 
@@ -172,7 +173,6 @@ class AllocationViewSet(_ReadOnlyRestricted):
     def allocate(self, request):
         data = s.AllocateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        from orders.selectors import order_list_visible_to
 
         order = data.validated_data["order"]
         if not order_list_visible_to(user=request.user).filter(pk=order.pk).exists():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from erp.kernel.errors import DomainError, PermissionDenied
+from exceptions_center.services import rules_evaluate as evaluate
 
 __all__ = ["invalid", "require_perm", "rules_evaluate"]
 
@@ -18,6 +19,4 @@ invalid = DomainError.on_field
 
 def rules_evaluate(*, event: str, source, context: dict | None = None):
     """Run the rules of ``event`` on ``source`` inside the caller's transaction (exception center)."""
-    from exceptions_center.services import rules_evaluate as evaluate
-
     return evaluate(event=event, source=source, context=context or {})

@@ -12,6 +12,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from erp.kernel.errors import DomainError
 from erp.kernel.history import acting_user
+from orders.lifecycle import Transition, order_transition
 from orders.models import OrderStatus, SalesOrder, SalesOrderLine
 from orders.selectors import order_lock
 from traceability.models import (
@@ -25,7 +26,8 @@ from traceability.models import (
 from traceability.services._common import require_perm
 from traceability.services.ledger import MoveSpec, balances_lock, stock_moves_post
 
-ALLOCATABLE_ORDER_STATUSES = (OrderStatus.APPROVED, OrderStatus.ALLOCATED)
+# A partially shipped order may get its open lines reserved (its status stays).
+ALLOCATABLE_ORDER_STATUSES = (OrderStatus.APPROVED, OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_SHIPPED)
 
 
 @dataclass
@@ -80,7 +82,7 @@ def order_allocate(*, order: SalesOrder, user, reason: str = "") -> AllocationRe
     remaining shelf life; a requested lot restricts the line to that lot;
     cold-chain products only from a cold-capable warehouse. Balances are locked in id order
     (no double allocation under concurrency); what cannot be reserved stays as a shortage. When every
-    line is fully reserved the order becomes ALLOCATED (``orders.services.order_status_set``).
+    line is fully reserved an approved order becomes ALLOCATED (``orders.lifecycle``).
     """
     require_perm(user, "traceability.add_allocation", _("You may not allocate stock."))
     return _order_allocate(order=order, user=user, reason=reason)
@@ -88,9 +90,17 @@ def order_allocate(*, order: SalesOrder, user, reason: str = "") -> AllocationRe
 
 @transaction.atomic
 def order_allocate_on_approval(*, order: SalesOrder, user) -> AllocationResult:
-    """Reserve stock as part of approving an order (called by ``orders.services.order_approve`` inside
-    its transaction): the approver's right to approve covers the reservation; shortages stay open."""
+    """Reserve stock as part of approving an order (the order-lifecycle listener below, inside the
+    approval's transaction): the approver's right to approve covers the reservation; shortages stay open."""
     return _order_allocate(order=order, user=user, reason="allocated on approval")
+
+
+def order_lifecycle_follow(*, order: SalesOrder, transition: Transition, user, reason: str) -> SalesOrder | None:
+    """Order-lifecycle listener (``orders.lifecycle_listeners``, plugged in by ``TraceabilityConfig``): an
+    approved order gets its stock reserved at once; returns the order as the reservation left it."""
+    if transition.trigger == "approve":
+        return order_allocate_on_approval(order=order, user=user).order
+    return None
 
 
 def _order_allocate(*, order: SalesOrder, user, reason: str) -> AllocationResult:
@@ -217,11 +227,9 @@ def _order_allocate(*, order: SalesOrder, user, reason: str) -> AllocationResult
             default_change_reason="allocated",
         )
         result.allocations = allocations
-    if not result.shortages and order.status != OrderStatus.ALLOCATED:
-        from orders.services import order_status_set
-
-        result.order = order_status_set(
-            order=order, status=OrderStatus.ALLOCATED, user=user, reason=reason or "allocated"
+    if not result.shortages and order.status == OrderStatus.APPROVED:
+        result.order = order_transition(
+            order=order, to=OrderStatus.ALLOCATED, user=user, reason=reason or "allocated", system=True, locked=True
         )
     return result
 
@@ -275,7 +283,5 @@ def order_deallocate(*, order: SalesOrder, user, reason: str) -> int:
         default_change_reason=reason[:100],
     )
     if order.status == OrderStatus.ALLOCATED:
-        from orders.services import order_status_set
-
-        order_status_set(order=order, status=OrderStatus.APPROVED, user=user, reason=reason)
+        order_transition(order=order, to=OrderStatus.APPROVED, user=user, reason=reason, system=True, locked=True)
     return sum(a.quantity for a in allocations)

@@ -209,8 +209,6 @@ def temperature_records_scan(*, now: datetime | None = None) -> dict:
     rules run, so the missing-records rule raises its event once per place and keeps it while true.
     Each place is its own transaction; running again changes nothing.
     """
-    from masterdata.models import Warehouse
-
     now = now or timezone.now()
     counts = {"places": 0, "stale": 0, "gaps_opened": 0}
     shipments = Shipment.objects.filter(is_cold_chain=True, status__in=IN_TRANSIT_STATUSES).order_by("id")

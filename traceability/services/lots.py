@@ -15,6 +15,7 @@ from simple_history.utils import bulk_update_with_history
 
 from erp.kernel.errors import DomainError
 from erp.kernel.history import acting_user, history_stamp
+from erp.signatures import signature_create
 from traceability.models import (
     PENDING_SERIAL_STATUSES,
     Lot,
@@ -68,8 +69,6 @@ def lot_status_set(*, lot: Lot, status: str, user, reason: str = "", password: s
     history_stamp(lot, user=user, reason=reason or history_reason)
     lot.save()
     if status in SIGNED_STATUSES:
-        from erp.signatures import signature_create
-
         # Signed after the change, so the signature binds the lot as released/rejected.
         signature_create(user=user, password=password or "", meaning=SIGNED_STATUSES[status], record=lot, reason=reason)
     if pending:

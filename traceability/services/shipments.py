@@ -11,10 +11,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from compliance.selectors import licence_number_for_party
 from erp.kernel.errors import DomainError
 from erp.kernel.history import acting_user, history_stamp
 from erp.kernel.numbering import next_number
 from masterdata.models import Tracking
+from orders.lifecycle import order_transition, transition_for
 from orders.models import OrderStatus, SalesOrder, SalesOrderLine
 from orders.selectors import order_lock
 from traceability.models import (
@@ -37,14 +39,17 @@ from traceability.models import (
 from traceability.services._common import require_perm, rules_evaluate
 from traceability.services.ledger import MoveSpec, balances_lock, stock_moves_post
 
-SHIPPABLE_ORDER_STATUSES = (OrderStatus.APPROVED, OrderStatus.ALLOCATED, OrderStatus.SHIPPED)
+SHIPPABLE_ORDER_STATUSES = (
+    OrderStatus.APPROVED,
+    OrderStatus.ALLOCATED,
+    OrderStatus.PARTIALLY_SHIPPED,
+    OrderStatus.SHIPPED,
+)
 DONE_STATUSES = (ShipmentStatus.DELIVERED, ShipmentStatus.SIGNED)
 
 
 def _buyer_licence(party) -> str:
     """The buyer's licence/filing number for the sales record (DOMAIN.md §3), as compliance keeps it."""
-    from compliance.selectors import licence_number_for_party
-
     return licence_number_for_party(party=party)
 
 
@@ -327,20 +332,22 @@ def shipment_dispatch(
 
 
 def _order_follow(order_id: int, user) -> None:
-    """Move the order to SHIPPED when every line has fully shipped, DELIVERED when every shipment has
-    arrived as well (through ``orders.services.order_status_set``)."""
-    from orders.services import order_status_set
-
+    """Move the order along its lifecycle (``orders.lifecycle``): PARTIALLY_SHIPPED when some but not all
+    of it has left, SHIPPED when every line has fully shipped, DELIVERED when every shipment has arrived
+    as well."""
     order = SalesOrder.objects.get(pk=order_id)
     lines = list(SalesOrderLine.objects.filter(order_id=order_id).values_list("quantity", "shipped_quantity"))
     fully_shipped = all(shipped >= qty for qty, shipped in lines)
-    if not fully_shipped:
+    if fully_shipped:
+        shipments = list(Shipment.objects.filter(order_id=order_id).values_list("status", flat=True))
+        delivered = bool(shipments) and all(s in DONE_STATUSES for s in shipments)
+        target = OrderStatus.DELIVERED if delivered else OrderStatus.SHIPPED
+    elif any(shipped for _qty, shipped in lines):
+        target = OrderStatus.PARTIALLY_SHIPPED
+    else:
         return
-    shipments = list(Shipment.objects.filter(order_id=order_id).values_list("status", flat=True))
-    delivered = bool(shipments) and all(s in DONE_STATUSES for s in shipments)
-    target = OrderStatus.DELIVERED if delivered else OrderStatus.SHIPPED
-    if order.status != target and order.status in (OrderStatus.APPROVED, OrderStatus.ALLOCATED, OrderStatus.SHIPPED):
-        order_status_set(order=order, status=target, user=user, reason=f"shipments {target}")
+    if order.status != target and transition_for(order.status, target) is not None:
+        order_transition(order=order, to=target, user=user, reason=f"shipments {target}", system=True)
 
 
 @transaction.atomic

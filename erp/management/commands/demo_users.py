@@ -13,6 +13,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from erp.kernel.ports import Port
+
 # Documented in README.md. Demo data only: never create these users in production.
 DEMO_PASSWORD = "demo-2026"
 
@@ -27,9 +29,13 @@ class DemoUser:
     is_superuser: bool = False
 
 
-# The sales manager heads the sales departments: high-severity sales tasks and overdue sales events
-# reach them in their own queue ("my department"), as a real set-up would have it.
-DEPARTMENT_HEADS = {"manager1": ("sales", "sales_management")}
+# Apps that give the demo users more than their role (the exception center makes the sales manager head
+# of the sales departments) plug in here.
+demo_users_ready = Port(
+    "erp.demo_users_ready",
+    doc="setup(users) after the demo users exist (by username), in the same transaction: what else they "
+    "need in an app (e.g. heading a department).",
+)
 
 # Quality and compliance officers work their review queues in the admin, hence staff.
 DEMO_USERS = [
@@ -62,11 +68,7 @@ def ensure_demo_users() -> dict[str, object]:
             user.save()
             user.groups.add(Group.objects.get(name=spec.role))
             users[spec.username] = user
-        from exceptions_center.models import Department
-
-        for username, codes in DEPARTMENT_HEADS.items():
-            for department in Department.objects.filter(code__in=codes):
-                department.managers.add(users[username])
+        demo_users_ready.call_all(users)
     return users
 
 
