@@ -156,7 +156,7 @@ def lot_list(request):
 def lot_detail(request, pk: int):
     """Where every unit of the lot went (customers, shipments) and what is still in stock where."""
     lot = selectors.lot_get(user=request.user, pk=pk)
-    forward = selectors.trace_forward(lot=lot)
+    forward = selectors.trace_forward(lot=lot, user=request.user)
     pending = sum(s["quarantined"] for s in forward["stock"])
     releasable = lot.status in (LotStatus.QUARANTINE, LotStatus.ON_HOLD) or (
         lot.status == LotStatus.RELEASED and pending > 0
@@ -187,7 +187,7 @@ def lot_detail(request, pk: int):
 @permission_required("traceability.view_lot", raise_exception=True)
 def lot_trace_csv(request, pk: int):
     lot = selectors.lot_get(user=request.user, pk=pk)
-    return trace_csv_response(lot=lot, filename=f"trace-{lot.lot_number}.csv")
+    return trace_csv_response(lot=lot, filename=f"trace-{lot.lot_number}.csv", user=request.user)
 
 
 @login_required

@@ -117,13 +117,18 @@ class LotViewSet(_ReadOnlyRestricted):
     def trace(self, request, pk=None):
         """Where the lot went (customers, shipments, stock per warehouse) and where it came from."""
         lot = self.get_object()
-        return Response({"forward": selectors.trace_forward(lot=lot), "backward": selectors.trace_backward(lot=lot)})
+        return Response(
+            {
+                "forward": selectors.trace_forward(lot=lot, user=request.user),
+                "backward": selectors.trace_backward(lot=lot),
+            }
+        )
 
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(description="CSV of every hop")})
     @action(detail=True, methods=["get"], url_path="trace-csv")
     def trace_csv(self, request, pk=None):
         lot = self.get_object()
-        return trace_csv_response(lot=lot, filename=f"trace-{lot.product_id}-{lot.lot_number}.csv")
+        return trace_csv_response(lot=lot, filename=f"trace-{lot.product_id}-{lot.lot_number}.csv", user=request.user)
 
     @extend_schema(request=s.LotStatusInputSerializer, responses={200: s.LotSerializer, **ERRORS})
     @action(detail=True, methods=["post"], url_path="status")
@@ -147,14 +152,17 @@ class SerialUnitViewSet(_ReadOnlyRestricted):
     def trace(self, request, pk=None):
         unit = self.get_object()
         return Response(
-            {"forward": selectors.trace_forward(serial=unit), "backward": selectors.trace_backward(serial=unit)}
+            {
+                "forward": selectors.trace_forward(serial=unit, user=request.user),
+                "backward": selectors.trace_backward(serial=unit),
+            }
         )
 
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(description="CSV of every hop of the unit")})
     @action(detail=True, methods=["get"], url_path="trace-csv")
     def trace_csv(self, request, pk=None):
         unit = self.get_object()
-        return trace_csv_response(serial=unit, filename=f"trace-{unit.product_id}-{unit.serial}.csv")
+        return trace_csv_response(serial=unit, filename=f"trace-{unit.product_id}-{unit.serial}.csv", user=request.user)
 
 
 class AllocationViewSet(_ReadOnlyRestricted):
