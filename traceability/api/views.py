@@ -178,7 +178,7 @@ class AllocationViewSet(_ReadOnlyRestricted):
     @extend_schema(request=s.AllocateInputSerializer, responses={200: s.AllocationResultSerializer, **ERRORS})
     @action(detail=False, methods=["post"])
     def allocate(self, request):
-        data = s.AllocateInputSerializer(data=request.data)
+        data = s.AllocateInputSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         from orders.selectors import order_list_visible_to
 
@@ -290,7 +290,7 @@ class TemperatureReadingViewSet(mixins.CreateModelMixin, _ReadOnlyRestricted):
 
     @extend_schema(request=s.ReadingsInputSerializer, responses={201: s.ReadingsResultSerializer, **ERRORS})
     def create(self, request, *args, **kwargs):
-        data = s.ReadingsInputSerializer(data=request.data)
+        data = s.ReadingsInputSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         result = self._call(
             services.temperature_readings_record,
