@@ -347,20 +347,26 @@ def test_rep_a_sees_nothing_of_rep_b_on_any_page_or_endpoint(client, world):
     assert any(world["event_a"].number in body for body in bodies.values())
 
 
-@pytest.mark.parametrize("role", SEE_ALL_ROLES)
-def test_roles_that_see_every_order_find_rep_b_documents(client, make_user, world, role):
-    # given a user of the role
-    extra = {"is_staff": True, "is_superuser": True} if role == "admin" else {}
-    client.force_login(make_user(role, **extra))
-    client.raise_request_exception = False
+def test_every_other_role_finds_rep_b_documents(client, make_user, world):
+    # given a user of each role that sees every order (one world for all: building it is the slow part)
     urls, _unfilled = walk_urls(world)
+    client.raise_request_exception = False
+    blind, crashed = [], []
+    for role in SEE_ALL_ROLES:
+        extra = {"is_staff": True, "is_superuser": True} if role == "admin" else {}
+        client.force_login(make_user(role, **extra))
 
-    # when
-    bodies, crashes = _get_all(client, urls, search=False)
+        # when
+        bodies, crashes = _get_all(client, urls, search=False)
 
-    # then B's customer shows somewhere (the marker is real, not a typo the walk could pass on), and nothing crashed
-    assert crashes == []
-    assert any(MARKER in body for body in bodies.values())
+        # then B's customer shows somewhere (the marker is real: the walk cannot pass on a typo)
+        if not any(MARKER in body for body in bodies.values()):
+            blind.append(role)
+        crashed += [f"{role}: {crash}" for crash in crashes]
+
+    # then
+    assert blind == []
+    assert crashed == []
 
 
 def test_rep_b_sees_their_own_documents(client, world):

@@ -108,3 +108,25 @@ def test_recall_scope_jobs_are_read_by_compliance_and_auditors_only(api_client_f
 
     # then
     assert (listed["count"], detail.status_code) == ((1, 200) if sees else (0, 404))
+
+
+def test_a_reps_shipment_list_costs_the_same_queries_however_many_others_ship(
+    api_client_for, two_customers, warehouse_user, django_assert_max_num_queries
+):
+    # given rep A's API client, warmed
+    client = api_client_for(two_customers["a"])
+    client.get(f"{BASE}/shipments/")
+
+    # when
+    with django_assert_max_num_queries(10) as first:
+        response = client.get(f"{BASE}/shipments/")
+    lot = two_customers["lot"]
+    order = approved_order(
+        customer=customer_for(two_customers["b"]), warehouse=lot.balances.first().warehouse, lines=[(lot.product, 1)]
+    )
+    dispatched(order, warehouse_user)
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        again = client.get(f"{BASE}/shipments/")
+
+    # then only A's shipment, before and after B's new one
+    assert response.json()["count"] == again.json()["count"] == 1
