@@ -76,6 +76,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
             "traceability.release_lot",
             "traceability.acknowledge_excursion",
             "traceability.adjust_stock",
+            "traceability.view_all_recallscopejob",
         ],
     },
     "compliance": {
@@ -86,7 +87,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "traceability.*": ["view"],
         "quality.*": ["view"],
         "channels_mgmt.*": ["view"],
-        "perm": ["masterdata.view_all_party", "masterdata.change_all_party"],
+        "perm": ["masterdata.view_all_party", "masterdata.change_all_party", "traceability.view_all_recallscopejob"],
     },
     "finance": {
         "masterdata.*": ["view"],

@@ -18,6 +18,7 @@ from exceptions_center.models import (
     RuleRouteStep,
     Severity,
 )
+from exceptions_center.visibility import exception_event_source_q
 
 
 def exception_events_for_source(*, source) -> QuerySet[ExceptionEvent]:
@@ -44,7 +45,8 @@ ACTIVE_RANK = Case(When(status__in=ACTIVE_STATUSES, then=Value(0)), default=Valu
 
 
 def exception_event_list_visible_to(*, user) -> QuerySet[ExceptionEvent]:
-    """Events the user may see (model permission ``view_exceptionevent``), with what a list row shows."""
+    """Events the user may see (model permission ``view_exceptionevent``, and sight of the event's source:
+    ``exceptions_center.visibility``), with what a list row shows."""
     return restrict(
         ExceptionEvent.objects.select_related("rule", "source_type").prefetch_related("assignees"), user, "view"
     )
@@ -95,12 +97,22 @@ def exception_event_get(*, user, number: str) -> ExceptionEvent:
     return object_get_for(queryset, user, "view", number=number)
 
 
+def _notifications_visible(*, user) -> QuerySet[Notification]:
+    """The user's in-app notifications about events they may still see (a department-wide message about
+    another rep's order is not theirs to read: its title names the order and the customer)."""
+    queryset = Notification.objects.filter(recipient=user, channel=Channel.IN_APP)
+    condition = exception_event_source_q(user)
+    if condition is None:
+        return queryset
+    return queryset.filter(Q(event__isnull=True) | Q(event__in=ExceptionEvent.objects.filter(condition).values("pk")))
+
+
 def notifications_for(*, user) -> QuerySet[Notification]:
     """The user's in-app notifications, newest first."""
-    return Notification.objects.filter(recipient=user, channel=Channel.IN_APP).select_related("event")
+    return _notifications_visible(user=user).select_related("event")
 
 
 def notifications_unread_count(*, user) -> int:
     if not user or not user.is_authenticated:
         return 0
-    return Notification.objects.filter(recipient=user, channel=Channel.IN_APP, read_at__isnull=True).count()
+    return _notifications_visible(user=user).filter(read_at__isnull=True).count()

@@ -16,10 +16,13 @@ class OrdersConfig(AppConfig):
             source_pages,
             trigger_sources,
         )
+        from exceptions_center.visibility import source_visibility
         from orders import facts, services
+        from orders.selectors import order_ids_visible_to
 
         label = "orders.salesorder"
         trigger_sources.register(TriggerSources(label), app=self.label, key=TriggerEvent.ORDER_SAVED)
         hold_refreshers.register(services.order_hold_refresh, app=self.label, key=label)
         source_pages.register("orders:order_detail", app=self.label, key=label)
         fact_value_labels.register(facts.fact_value_labels, app=self.label)
+        source_visibility.register(order_ids_visible_to, app=self.label, key=label)

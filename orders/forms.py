@@ -50,6 +50,23 @@ class OrderHeaderForm(forms.Form):
         help_text=_("Optional; auditors see it in the change history."),
     )
 
+    def __init__(self, *args, user=None, current_ship_to: int | None = None, **kwargs) -> None:
+        self.user = user
+        self.current_ship_to = current_ship_to
+        super().__init__(*args, **kwargs)
+
+    def clean_ship_to(self):
+        """A ship-to party the user may see (or the order's current one); a hidden id gets exactly the
+        error of a missing one, so the form cannot be used to probe for other reps' customers."""
+        from masterdata.selectors import party_list_visible_to
+
+        pk = self.cleaned_data.get("ship_to")
+        if pk is None or pk == self.current_ship_to:
+            return pk
+        if self.user is None or not party_list_visible_to(user=self.user).filter(pk=pk).exists():
+            raise forms.ValidationError(_("Choose an existing party."), code="does_not_exist")
+        return pk
+
     def header_data(self) -> dict:
         data = dict(self.cleaned_data)
         data.pop("reason", None)

@@ -46,6 +46,18 @@ def order_list_visible_to(*, user, action: str = "view") -> QuerySet[SalesOrder]
     return restrict(queryset, user, action)
 
 
+def order_ids_visible_to(*, user) -> QuerySet | None:
+    """The ids of the orders ``user`` may see, as a subquery (``values("pk")``), or None for every order.
+
+    Plugged into the exception center (``source_visibility``: an event on an order is seen with the order)
+    and used by traceability to scope shipments, allocations and returns to their orders."""
+    from erp.kernel.access import sees_all_rows
+
+    if sees_all_rows(SalesOrder, user):
+        return None
+    return restrict(SalesOrder.objects.all(), user, "view").values("pk")
+
+
 def order_get(*, user, pk: int, action: str = "view") -> SalesOrder:
     """One order with its lines (and products) and open events; 404 alike for missing and not allowed."""
     queryset = order_list_visible_to(user=user, action=action).prefetch_related(

@@ -255,11 +255,19 @@ def _party_or_none(user, pk) -> Party | None:
     return party_list_visible_to(user=user).filter(pk=pk).first()
 
 
+def _ship_to_shown(user, pk, order: SalesOrder | None) -> Party | None:
+    """The ship-to party to show on the entry page: the order's own, or one the user may see (never a
+    party named by a posted id the user may not see)."""
+    if order is not None and order.ship_to_id is not None and str(pk) == str(order.ship_to_id):
+        return order.ship_to
+    return _party_or_none(user, pk) if str(pk or "").isdigit() else None
+
+
 def _entry_page(request, *, order: SalesOrder | None):
     """Render and save the entry page; on success go to the order page, which shows the hold at once."""
     editing = order is not None
     if request.method == "POST":
-        form = OrderHeaderForm(request.POST)
+        form = OrderHeaderForm(request.POST, user=request.user, current_ship_to=order.ship_to_id if editing else None)
         line_errors: list = []
         if form.is_valid():
             data = form.order_input(line_dicts(lines_from_post(request.POST)))
@@ -319,7 +327,7 @@ def _entry_page(request, *, order: SalesOrder | None):
         "rows": rows,
         "totals": _totals(rows),
         "customer": _party_or_none(request.user, customer_pk),
-        "ship_to": Party.objects.filter(pk=ship_to_pk).first() if str(ship_to_pk or "").isdigit() else None,
+        "ship_to": _ship_to_shown(request.user, ship_to_pk, order),
         "lines_error": form.errors.get("lines"),
     }
     if editing:

@@ -9,6 +9,8 @@ class TraceabilityConfig(AppConfig):
     def ready(self) -> None:
         # Ports of lower layers this app fills in (``manage.py erp_ports`` lists them all).
         from orders.lifecycle import lifecycle_listeners
+        from traceability import selectors
         from traceability.services.allocation import order_lifecycle_follow
 
         lifecycle_listeners.register(order_lifecycle_follow, app=self.label)
+        selectors.register()

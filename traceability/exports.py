@@ -15,8 +15,9 @@ class _Echo:
         return value
 
 
-def trace_csv_response(*, lot=None, serial=None, filename: str) -> StreamingHttpResponse:
-    """Every hop (received from / shipped to) with time, document, order, party, warehouse and quantity."""
+def trace_csv_response(*, lot=None, serial=None, filename: str, user) -> StreamingHttpResponse:
+    """Every hop (received from / shipped to) with time, document, order, party, warehouse and quantity;
+    only the customers ``user`` may see (the trace page's scope)."""
     writer = csv.writer(_Echo())
     header = [
         _("time"),
@@ -33,7 +34,7 @@ def trace_csv_response(*, lot=None, serial=None, filename: str) -> StreamingHttp
 
     def rows():
         yield "\ufeff" + writer.writerow(header)
-        for row in trace_edges_for_export(lot=lot, serial=serial).iterator(chunk_size=2000):
+        for row in trace_edges_for_export(lot=lot, serial=serial, user=user).iterator(chunk_size=2000):
             when, *rest = row
             yield writer.writerow([when.isoformat(), *["" if v is None else v for v in rest]])
 

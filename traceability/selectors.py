@@ -1,5 +1,13 @@
 """Reads of traceability data shared by pages and the API. Traces come from ``TraceEdge`` rows (one
-indexed read per hop), never from walking the stock ledger; every list goes through ``restrict``."""
+indexed read per hop), never from walking the stock ledger; every list goes through ``restrict``.
+
+Row scope (registered on ``erp.kernel.access.row_scope`` by ``TraceabilityConfig.ready``): shipments,
+their lines, logistics events and proof of delivery, allocations and customer returns belong to an
+order, so a user who sees only some orders (a sales rep) sees only theirs; temperature readings and
+excursions of a shipment follow the shipment (those of a cold store stay visible). Recall scopes list
+every customer a lot reached with their contacts: only holders of ``view_all_recallscopejob`` (quality,
+compliance, auditors, admins) see them. Traces show the customers the user may see, the rest as counts.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,7 @@ from collections.abc import Callable
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from erp.kernel.access import object_get_for, restrict
+from erp.kernel.access import object_get_for, restrict, sees_all_rows
 from masterdata.models import Party
 from orders.models import SalesOrder
 from traceability.models import (
@@ -22,6 +30,85 @@ from traceability.models import (
     StockBalance,
     TraceEdge,
 )
+
+# --- Row scope -----------------------------------------------------------------------------------
+
+RECALL_PERMISSION = "traceability.view_all_recallscopejob"
+
+
+def _visible_order_ids(user):
+    from orders.selectors import order_ids_visible_to
+
+    return order_ids_visible_to(user=user)
+
+
+def _scope_by_order(path: str):
+    """A ``row_scope`` keeping the rows whose order (reached through ``path``) the user may see."""
+
+    def scope(queryset: QuerySet, user, action: str) -> QuerySet | None:
+        order_ids = _visible_order_ids(user)
+        return None if order_ids is None else queryset.filter(**{f"{path}__in": order_ids})
+
+    scope.__qualname__ = f"scope_by_order[{path}]"
+    return scope
+
+
+def _scope_by_shipment_if_any(queryset: QuerySet, user, action: str) -> QuerySet | None:
+    """Readings and excursions: a shipment's follow the shipment's order; a cold store's stay visible."""
+    order_ids = _visible_order_ids(user)
+    if order_ids is None:
+        return None
+    return queryset.filter(Q(shipment__isnull=True) | Q(shipment__order__in=order_ids))
+
+
+def _scope_recall(queryset: QuerySet, user, action: str) -> QuerySet | None:
+    return None if user.has_perm(RECALL_PERMISSION) else queryset.none()
+
+
+def shipment_ids_visible_to(*, user) -> QuerySet | None:
+    """Ids of the shipments ``user`` may see (subquery), or None for every shipment (``source_visibility``
+    of the exception center: an event on a shipment is seen with the shipment)."""
+    order_ids = _visible_order_ids(user)
+    return None if order_ids is None else Shipment.objects.filter(order__in=order_ids).values("pk")
+
+
+ROW_SCOPES = {
+    "traceability.shipment": _scope_by_order("order"),
+    "traceability.shipmentline": _scope_by_order("shipment__order"),
+    "traceability.shipmentserial": _scope_by_order("shipment_line__shipment__order"),
+    "traceability.logisticsevent": _scope_by_order("shipment__order"),
+    "traceability.proofofdelivery": _scope_by_order("shipment__order"),
+    "traceability.allocation": _scope_by_order("order_line__order"),
+    "traceability.customerreturn": _scope_by_order("shipment__order"),
+    "traceability.customerreturnline": _scope_by_order("customer_return__shipment__order"),
+    "traceability.temperaturereading": _scope_by_shipment_if_any,
+    "traceability.excursion": _scope_by_shipment_if_any,
+    "traceability.recallscopejob": _scope_recall,
+}
+
+
+def register() -> None:
+    """Plug the row scopes above into ``restrict`` and shipments into the exception center's
+    ``source_visibility`` (called from ``TraceabilityConfig.ready``)."""
+    from erp.kernel.access import row_scope
+    from exceptions_center.visibility import source_visibility
+
+    for label, scope in ROW_SCOPES.items():
+        row_scope.register(scope, app="traceability", key=label)
+    source_visibility.register(shipment_ids_visible_to, app="traceability", key="traceability.shipment")
+
+
+def _party_ids_hidden_from(user, party_ids) -> set[int]:
+    """Of ``party_ids``, those ``user`` may not see (one query; none for users who see every party)."""
+    if user is None or sees_all_rows(Party, user):
+        return set()
+    party_ids = set(party_ids)
+    if not party_ids:
+        return set()
+    return party_ids - set(restrict(Party.objects.filter(id__in=party_ids), user).values_list("id", flat=True))
+
+
+# --- Lots, serials, receipts, shipments ----------------------------------------------------------
 
 
 def lot_list_visible_to(*, user) -> QuerySet[Lot]:
@@ -92,10 +179,14 @@ def _edges_for(*, lot: Lot | None = None, serial: SerialUnit | None = None) -> Q
     return TraceEdge.objects.filter(lot=lot)
 
 
-def trace_forward(*, lot: Lot | None = None, serial: SerialUnit | None = None, limit: int = 100) -> dict:
+def trace_forward(*, lot: Lot | None = None, serial: SerialUnit | None = None, limit: int = 100, user=None) -> dict:
     """Where a lot or serial went: customers with quantities shipped and returned and dates, the latest
     shipments (``limit``), the latest customer returns and, for a lot, what is still in stock per
     warehouse (awaiting release included).
+
+    With ``user``, customers (and their shipments and returns) the user may not see are left out of the
+    rows and summed up in ``other_customers`` (count, quantity shipped and returned): a sales rep sees
+    their own customers by name and the rest as numbers. The totals always cover every customer.
 
     Five small indexed reads whatever the volume: edges grouped by customer (a covering index scan, no
     join), the customers' rows, the latest edges by time, their order numbers, the lot's balances; a
@@ -137,11 +228,21 @@ def trace_forward(*, lot: Lot | None = None, serial: SerialUnit | None = None, l
             }
         )
     customers.sort(key=lambda c: (-c["quantity"], c["party__code"]))
+    hidden = _party_ids_hidden_from(user, parties)
+    totals = {
+        "shipment_count": sum(c["shipments"] for c in customers),
+        "shipped_quantity": sum(c["quantity"] for c in customers),
+        "returned_quantity": sum(c["returned"] for c in customers),
+    }
+    others = [c for c in customers if c["party_id"] in hidden]
+    customers = [c for c in customers if c["party_id"] not in hidden]
     # The latest shipments: walk the newest edges (index on lot, kind, time) until ``limit`` shipments.
     shipments: dict[int, dict] = {}
     for row in edges.order_by("-occurred_at", "-id").values(
         "shipment_id", "document_ref", "order_id", "party_id", "quantity", "occurred_at"
     )[: limit * 5]:
+        if row["party_id"] in hidden:
+            continue
         entry = shipments.get(row["shipment_id"])
         if entry is None:
             if len(shipments) >= limit:
@@ -163,24 +264,31 @@ def trace_forward(*, lot: Lot | None = None, serial: SerialUnit | None = None, l
     )
     for entry in shipments.values():
         entry["order__number"] = numbers.get(entry["order_id"], "")
-    returned_quantity = sum(c["returned"] for c in customers)
+    visible_returned = sum(c["returned"] for c in customers)
     return {
         "customers": customers,
         "shipments": list(shipments.values()),
-        "shipment_count": sum(c["shipments"] for c in customers),
-        "shipped_quantity": sum(c["quantity"] for c in customers),
-        "returned_quantity": returned_quantity,
+        **totals,
+        "other_customers": {
+            "count": len(others),
+            "quantity": sum(c["quantity"] for c in others),
+            "returned": sum(c["returned"] for c in others),
+        },
         # Returns are rare: read only when the per-customer totals show some.
-        "returns": _returns_latest(lot=lot, serial=serial, parties=parties, limit=limit) if returned_quantity else [],
+        "returns": _returns_latest(lot=lot, serial=serial, parties=parties, limit=limit, hidden=hidden)
+        if visible_returned
+        else [],
         "stock": lot_stock(lot=lot) if lot is not None else [],
     }
 
 
-def _returns_latest(*, lot, serial, parties: dict, limit: int) -> list[dict]:
-    """The latest customer returns of a lot or serial (one row per return document), newest first."""
+def _returns_latest(*, lot, serial, parties: dict, limit: int, hidden: set[int] = frozenset()) -> list[dict]:
+    """The latest customer returns of a lot or serial (one row per return document), newest first;
+    none from the ``hidden`` parties."""
     rows = (
         _edges_for(lot=lot, serial=serial)
         .filter(kind=EdgeKind.RETURN)
+        .exclude(party_id__in=hidden)
         .values("document_ref", "party_id", "shipment_id", "shipment__number", "warehouse__code")
         .annotate(quantity=Sum("quantity"), returned_at=Min("occurred_at"))
         .order_by("-returned_at", "-document_ref")[:limit]
@@ -251,23 +359,24 @@ def trace_backward(*, lot: Lot | None = None, serial: SerialUnit | None = None) 
     return {"receipts": receipts}
 
 
-def trace_edges_for_export(*, lot: Lot | None = None, serial: SerialUnit | None = None):
-    """Every hop of a lot or serial for CSV export, oldest first (streamed with ``iterator``)."""
-    return (
-        _edges_for(lot=lot, serial=serial)
-        .order_by("occurred_at", "id")
-        .values_list(
-            "occurred_at",
-            "kind",
-            "document_ref",
-            "order__number",
-            "party__code",
-            "party__name",
-            "warehouse__code",
-            "lot__lot_number",
-            "serial__serial",
-            "quantity",
-        )
+def trace_edges_for_export(*, lot: Lot | None = None, serial: SerialUnit | None = None, user=None):
+    """Every hop of a lot or serial for CSV export, oldest first (streamed with ``iterator``). With
+    ``user``, hops to or from customers the user may not see are left out (as on the trace page)."""
+    edges = _edges_for(lot=lot, serial=serial)
+    if user is not None and not sees_all_rows(Party, user):
+        visible_parties = restrict(Party.objects.all(), user).values("pk")
+        edges = edges.filter(~Q(kind__in=[EdgeKind.SHIPMENT, EdgeKind.RETURN]) | Q(party__in=visible_parties))
+    return edges.order_by("occurred_at", "id").values_list(
+        "occurred_at",
+        "kind",
+        "document_ref",
+        "order__number",
+        "party__code",
+        "party__name",
+        "warehouse__code",
+        "lot__lot_number",
+        "serial__serial",
+        "quantity",
     )
 
 

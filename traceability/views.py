@@ -6,18 +6,21 @@ or form errors.
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, Sum
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from erp.kernel.access import object_get_for
-from erp.kernel.errors import DomainError, apply_to_form
+from erp.kernel.access import object_get_for, restrict
+from erp.kernel.errors import DomainError, NotFoundOrForbidden, apply_to_form
 from orders.models import SalesOrder
 from orders.selectors import order_list_visible_to
 from traceability import selectors, services
@@ -44,6 +47,19 @@ from traceability.models import (
 )
 
 RECENT_LINES = 50
+
+
+def _hidden_is_missing(view):
+    """A row the user may not see is a plain 404 page, like a row that does not exist."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NotFoundOrForbidden as exc:
+            raise Http404 from exc
+
+    return wrapper
 
 
 @login_required
@@ -91,6 +107,7 @@ def _receipt_context(receipt):
 
 @login_required
 @permission_required("traceability.view_receipt", raise_exception=True)
+@_hidden_is_missing
 def receipt_detail(request, pk: int):
     """The scan-first receiving page: the cursor stays in the scan field, each scan becomes a line."""
     receipt = selectors.receipt_get(user=request.user, pk=pk)
@@ -103,6 +120,7 @@ def receipt_detail(request, pk: int):
 @login_required
 @require_POST
 @permission_required("traceability.add_receipt", raise_exception=True)
+@_hidden_is_missing
 def receipt_scan_view(request, pk: int):
     """One scan: the answer is the line (green, or red with its reason) plus the updated counters."""
     receipt = selectors.receipt_get(user=request.user, pk=pk)
@@ -127,6 +145,7 @@ def receipt_scan_view(request, pk: int):
 @login_required
 @require_POST
 @permission_required("traceability.change_receipt", raise_exception=True)
+@_hidden_is_missing
 def receipt_complete_view(request, pk: int):
     receipt = selectors.receipt_get(user=request.user, pk=pk)
     services.receipt_complete(receipt=receipt, user=request.user)
@@ -154,10 +173,11 @@ def lot_list(request):
 
 @login_required
 @permission_required("traceability.view_lot", raise_exception=True)
+@_hidden_is_missing
 def lot_detail(request, pk: int):
     """Where every unit of the lot went (customers, shipments) and what is still in stock where."""
     lot = selectors.lot_get(user=request.user, pk=pk)
-    forward = selectors.trace_forward(lot=lot)
+    forward = selectors.trace_forward(lot=lot, user=request.user)
     pending = sum(s["quarantined"] for s in forward["stock"])
     releasable = lot.status in (LotStatus.QUARANTINE, LotStatus.ON_HOLD) or (
         lot.status == LotStatus.RELEASED and pending > 0
@@ -172,7 +192,7 @@ def lot_detail(request, pk: int):
             "pending_total": pending,
             "backward": selectors.trace_backward(lot=lot),
             "signature_form": SignatureForm(),
-            "excursions": lot.excursions.all(),
+            "excursions": restrict(lot.excursions.all(), request.user, "view"),
             "can_acknowledge_excursion": request.user.has_perm("traceability.acknowledge_excursion"),
             "can_release": request.user.has_perm("traceability.release_lot") and releasable,
             "status_class": {
@@ -186,14 +206,16 @@ def lot_detail(request, pk: int):
 
 @login_required
 @permission_required("traceability.view_lot", raise_exception=True)
+@_hidden_is_missing
 def lot_trace_csv(request, pk: int):
     lot = selectors.lot_get(user=request.user, pk=pk)
-    return trace_csv_response(lot=lot, filename=f"trace-{lot.lot_number}.csv")
+    return trace_csv_response(lot=lot, filename=f"trace-{lot.lot_number}.csv", user=request.user)
 
 
 @login_required
 @require_POST
 @permission_required("traceability.release_lot", raise_exception=True)
+@_hidden_is_missing
 def lot_release_view(request, pk: int):
     lot = selectors.lot_get(user=request.user, pk=pk)
     form = SignatureForm(request.POST)
@@ -218,6 +240,7 @@ def _order_for(request, order_pk: int) -> SalesOrder:
 
 @login_required
 @permission_required("traceability.view_allocation", raise_exception=True)
+@_hidden_is_missing
 def order_fulfil(request, order_pk: int):
     """Allocate an order FEFO, pick it into a shipment and hand it to the carrier."""
     order = _order_for(request, order_pk)
@@ -280,6 +303,7 @@ def order_fulfil(request, order_pk: int):
 
 @login_required
 @permission_required("traceability.view_shipment", raise_exception=True)
+@_hidden_is_missing
 def shipment_detail(request, pk: int):
     shipment = selectors.shipment_get(user=request.user, pk=pk)
     event_form, sign_form = LogisticsEventForm(), SignForm()
@@ -377,6 +401,7 @@ def shipment_detail(request, pk: int):
 @login_required
 @require_POST
 @permission_required("traceability.acknowledge_excursion", raise_exception=True)
+@_hidden_is_missing
 def excursion_acknowledge_view(request, pk: int):
     """Acknowledge a temperature excursion with a comment (closes it when it has ended)."""
     excursion = object_get_for(Excursion.objects.all(), request.user, "view", pk=pk)

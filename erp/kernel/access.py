@@ -4,6 +4,12 @@ A model is either *model-scoped* (a model permission opens every row) or *row-sc
 ``ROW_SCOPED = True`` and declares ``view_all_<model>`` / ``change_all_<model>`` permissions for
 managers and back office; everyone else sees the rows they hold a guardian object permission for
 (granted by the services that assign an owner, e.g. a party's sales rep).
+
+A model may also take its row scope from the documents it belongs to: its app registers a function on
+the keyed port ``row_scope`` (key = the model's label, ``traceability.shipment``) that narrows the rows
+a user may read (a rep's shipments are those of the orders they see; an exception event is visible with
+its source). ``restrict`` applies it after the model permission, so every list, detail, count and export
+that goes through ``restrict`` follows it; ``sees_all_rows`` asks it too.
 """
 
 from __future__ import annotations
@@ -11,6 +17,22 @@ from __future__ import annotations
 from django.db.models import Model, QuerySet
 
 from erp.kernel.errors import NotFoundOrForbidden
+from erp.kernel.ports import Port
+
+row_scope = Port(
+    "kernel.row_scope",
+    keyed=True,
+    single=True,
+    doc="Rows of a model a user may read, from the documents they belong to. Key: the model label "
+    "(``app_label.model_name``). Implementation: ``scope(queryset, user, action)`` returns the narrowed "
+    "queryset (index-friendly: a semi-join, never a Python loop), or None when the user sees every row.",
+)
+
+
+def _scoped(queryset: QuerySet, user, action: str) -> QuerySet | None:
+    """The queryset narrowed by the model's registered row scope; None when nothing narrows it."""
+    scope = row_scope.get(queryset.model._meta.label_lower)
+    return None if scope is None else scope(queryset, user, action)
 
 
 def _perm(model: type[Model], action: str, all_rows: bool = False) -> str:
@@ -26,7 +48,10 @@ def restrict(queryset: QuerySet, user, action: str = "view") -> QuerySet:
     if user.is_superuser:
         return queryset
     if not getattr(model, "ROW_SCOPED", False):
-        return queryset if user.has_perm(_perm(model, action)) else queryset.none()
+        if not user.has_perm(_perm(model, action)):
+            return queryset.none()
+        scoped = _scoped(queryset, user, action)
+        return queryset if scoped is None else scoped
     if user.has_perm(_perm(model, action, all_rows=True)):
         return queryset
     if not user.has_perm(_perm(model, action)):
@@ -42,7 +67,7 @@ def sees_all_rows(model: type[Model], user, action: str = "view") -> bool:
     if user.is_superuser:
         return True
     if not getattr(model, "ROW_SCOPED", False):
-        return user.has_perm(_perm(model, action))
+        return user.has_perm(_perm(model, action)) and _scoped(model._default_manager.all(), user, action) is None
     return user.has_perm(_perm(model, action, all_rows=True))
 
 

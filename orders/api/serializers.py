@@ -1,7 +1,9 @@
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from erp.kernel.api_fields import VisiblePrimaryKeyRelatedField
 from erp.kernel.serializers import CachedFieldsMixin
 from orders.models import PaymentTerms, SalesOrder, SalesOrderLine
 from orders.selectors import event_line_no, order_open_events
@@ -35,11 +37,31 @@ class OrderLineInputSerializer(CachedFieldsMixin, serializers.Serializer):
         return attrs
 
 
+def _ship_to_choices(*, user):
+    from masterdata.selectors import party_list_visible_to
+
+    return party_list_visible_to(user=user)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class _PartyIdField(VisiblePrimaryKeyRelatedField):
+    """A party id the caller may see; a hidden id answers exactly like a missing one."""
+
+
+SHIP_TO_UNKNOWN = _("Choose an existing party.")
+
+
 class OrderInputSerializer(CachedFieldsMixin, serializers.Serializer):
     """An order with nested lines. On update (PUT/PATCH) ``lines``, when given, is the full new set."""
 
     customer = serializers.IntegerField(required=False)
-    ship_to = serializers.IntegerField(required=False, allow_null=True)
+    ship_to = _PartyIdField(
+        queryset_for=_ship_to_choices,
+        required=False,
+        allow_null=True,
+        help_text=_("Party id of the ship-to party: one you may see."),
+        error_messages={"does_not_exist": SHIP_TO_UNKNOWN, "incorrect_type": SHIP_TO_UNKNOWN},
+    )
     ship_to_address = serializers.CharField(required=False, allow_blank=True, max_length=300)
     warehouse = serializers.IntegerField(required=False)
     requested_delivery_date = serializers.DateField(required=False, allow_null=True)

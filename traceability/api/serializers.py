@@ -1,5 +1,9 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from erp.kernel.access import restrict
+from erp.kernel.api_fields import VisiblePrimaryKeyRelatedField
 from masterdata.models import Party, Product, Warehouse
 from orders.models import SalesOrder
 from traceability.models import (
@@ -22,6 +26,14 @@ from traceability.models import (
 )
 
 MAX_SCANS = 20000
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class _VisibleIdField(VisiblePrimaryKeyRelatedField):
+    """An id of a row the caller may see (``restrict``); hidden and missing ids get the same 400."""
+
+    def __init__(self, model, **kwargs) -> None:
+        super().__init__(queryset_for=lambda *, user: restrict(model.objects.all(), user, "view"), **kwargs)
 
 
 class ReceiptLineSerializer(serializers.ModelSerializer):
@@ -211,7 +223,7 @@ class AllocationSerializer(serializers.ModelSerializer):
 
 
 class AllocateInputSerializer(serializers.Serializer):
-    order = serializers.PrimaryKeyRelatedField(queryset=SalesOrder.objects.all())
+    order = _VisibleIdField(SalesOrder)
 
 
 class ShortageSerializer(serializers.Serializer):
@@ -296,7 +308,7 @@ class ShipmentSerializer(serializers.ModelSerializer):
 
 
 class ShipmentInputSerializer(serializers.Serializer):
-    order = serializers.PrimaryKeyRelatedField(queryset=SalesOrder.objects.all())
+    order = _VisibleIdField(SalesOrder)
     serials = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField(max_length=20)),
         required=False,
@@ -342,7 +354,7 @@ class ReadingSerializer(serializers.Serializer):
 
 
 class ReadingsInputSerializer(serializers.Serializer):
-    shipment = serializers.PrimaryKeyRelatedField(queryset=Shipment.objects.all(), required=False, allow_null=True)
+    shipment = _VisibleIdField(Shipment, required=False, allow_null=True)
     warehouse = serializers.PrimaryKeyRelatedField(queryset=Warehouse.objects.all(), required=False, allow_null=True)
     readings = ReadingSerializer(many=True, min_length=1, max_length=MAX_SCANS)
 
@@ -491,7 +503,7 @@ class CustomerReturnLineInputSerializer(serializers.Serializer):
 
 
 class CustomerReturnInputSerializer(serializers.Serializer):
-    shipment = serializers.PrimaryKeyRelatedField(queryset=Shipment.objects.all())
+    shipment = _VisibleIdField(Shipment)
     warehouse = serializers.PrimaryKeyRelatedField(queryset=Warehouse.objects.all())
     reason = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default="", help_text="Required by the service."

@@ -118,13 +118,18 @@ class LotViewSet(_ReadOnlyRestricted):
     def trace(self, request, pk=None):
         """Where the lot went (customers, shipments, stock per warehouse) and where it came from."""
         lot = self.get_object()
-        return Response({"forward": selectors.trace_forward(lot=lot), "backward": selectors.trace_backward(lot=lot)})
+        return Response(
+            {
+                "forward": selectors.trace_forward(lot=lot, user=request.user),
+                "backward": selectors.trace_backward(lot=lot),
+            }
+        )
 
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(description="CSV of every hop")})
     @action(detail=True, methods=["get"], url_path="trace-csv")
     def trace_csv(self, request, pk=None):
         lot = self.get_object()
-        return trace_csv_response(lot=lot, filename=f"trace-{lot.product_id}-{lot.lot_number}.csv")
+        return trace_csv_response(lot=lot, filename=f"trace-{lot.product_id}-{lot.lot_number}.csv", user=request.user)
 
     @extend_schema(request=s.LotStatusInputSerializer, responses={200: s.LotSerializer, **ERRORS})
     @action(detail=True, methods=["post"], url_path="status")
@@ -148,14 +153,17 @@ class SerialUnitViewSet(_ReadOnlyRestricted):
     def trace(self, request, pk=None):
         unit = self.get_object()
         return Response(
-            {"forward": selectors.trace_forward(serial=unit), "backward": selectors.trace_backward(serial=unit)}
+            {
+                "forward": selectors.trace_forward(serial=unit, user=request.user),
+                "backward": selectors.trace_backward(serial=unit),
+            }
         )
 
     @extend_schema(responses={(200, "text/csv"): OpenApiResponse(description="CSV of every hop of the unit")})
     @action(detail=True, methods=["get"], url_path="trace-csv")
     def trace_csv(self, request, pk=None):
         unit = self.get_object()
-        return trace_csv_response(serial=unit, filename=f"trace-{unit.product_id}-{unit.serial}.csv")
+        return trace_csv_response(serial=unit, filename=f"trace-{unit.product_id}-{unit.serial}.csv", user=request.user)
 
 
 class AllocationViewSet(_ReadOnlyRestricted):
@@ -171,7 +179,7 @@ class AllocationViewSet(_ReadOnlyRestricted):
     @extend_schema(request=s.AllocateInputSerializer, responses={200: s.AllocationResultSerializer, **ERRORS})
     @action(detail=False, methods=["post"])
     def allocate(self, request):
-        data = s.AllocateInputSerializer(data=request.data)
+        data = s.AllocateInputSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
 
         order = data.validated_data["order"]
@@ -282,7 +290,7 @@ class TemperatureReadingViewSet(mixins.CreateModelMixin, _ReadOnlyRestricted):
 
     @extend_schema(request=s.ReadingsInputSerializer, responses={201: s.ReadingsResultSerializer, **ERRORS})
     def create(self, request, *args, **kwargs):
-        data = s.ReadingsInputSerializer(data=request.data)
+        data = s.ReadingsInputSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         result = self._call(
             services.temperature_readings_record,

@@ -84,6 +84,8 @@ class RecallScopeJob(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("recall scope job")
         verbose_name_plural = _("recall scope jobs")
+        # Recall scopes list every customer a lot reached, with contacts: only the roles that run recalls.
+        permissions = [("view_all_recallscopejob", _("Can run and read recall scopes (every customer of a lot)"))]
 
     def __str__(self) -> str:
         return f"{self.pk} {self.status} {self.progress}%"

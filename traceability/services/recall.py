@@ -35,7 +35,7 @@ def recall_scope_request(*, user, criteria: dict) -> dict | RecallScopeJob:
     ``RecallScopeJob`` (computed by a Celery task after commit) and return it."""
     from traceability.selectors import recall_scope, recall_scope_lot_ids
 
-    require_perm(user, "traceability.view_traceedge", _("You may not see trace data."))
+    require_perm(user, "traceability.view_all_recallscopejob", _("You may not run recall scopes."))
     criteria = _criteria_clean(criteria)
     lot_ids = recall_scope_lot_ids(criteria=criteria)
     small = len(lot_ids) <= traceability_setting("RECALL_SYNC_MAX_LOTS") and (

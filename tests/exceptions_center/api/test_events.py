@@ -156,9 +156,24 @@ def test_waive_business_event_needs_no_signature_nor_version(api_client_for, man
 
 
 def test_sales_user_sees_but_cannot_act(api_client_for, sales_user, high_event):
+    # given the event's source (a party) is the rep's own customer
+    from guardian.shortcuts import assign_perm
+
+    assign_perm("masterdata.view_party", sales_user, high_event.source)
     client = api_client_for(sales_user)
     assert client.get(f"{BASE}{high_event.pk}/").status_code == 200
     assert client.post(f"{BASE}{high_event.pk}/take/").status_code == 403
+
+
+def test_sales_user_gets_404_for_an_event_on_another_reps_customer(api_client_for, sales_user, high_event):
+    # given the event's source is not the rep's customer
+    client = api_client_for(sales_user)
+
+    # when / then hidden answers as missing, on every read and action
+    assert client.get(f"{BASE}{high_event.pk}/").status_code == 404
+    assert client.get(f"{BASE}code/{high_event.number}/").status_code == 404
+    assert client.post(f"{BASE}{high_event.pk}/take/").status_code == 404
+    assert high_event.number not in str(client.get(BASE).data)
 
 
 def test_anonymous_refused(client, high_event):

@@ -29,6 +29,12 @@ def api(api_client_for, make_user):
     return api_client_for(make_user("integrator"))
 
 
+@pytest.fixture
+def quality_api(api_client_for, make_user):
+    """Recall scopes list every customer of a lot: the roles that run recalls (quality) call them."""
+    return api_client_for(make_user("quality"))
+
+
 def test_receipt_api_one_request_with_serial_scans(api, django_assert_max_num_queries):
     # given 500 serial scans in one request
     prod, sup, wh = serial_product(device_class=3, registration_number="国械注准20213130001"), supplier(), warehouse()
@@ -172,7 +178,8 @@ def test_shipment_api_flow_with_tms_events_and_temperatures(api):
     assert Shipment.objects.get(pk=sid).proof_of_delivery.signed_by == "李医生"
 
 
-def test_recall_scope_small_at_once_large_as_job(api, settings):
+def test_recall_scope_small_at_once_large_as_job(quality_api, settings):
+    api = quality_api
     wh, prod = warehouse(), product()
     lots = [released_stock(product=prod, warehouse=wh, quantity=2, expiry=in_days(100 + i)) for i in range(3)]
     small = api.post(f"{BASE}/recall-scopes/", {"lot_ids": [lots[0].pk]}, format="json")
@@ -188,6 +195,7 @@ def test_recall_scope_small_at_once_large_as_job(api, settings):
     assert job["status"] == "done" and job["progress"] == 100 and job["result"]["on_hand_quantity"] == 6
 
 
-def test_recall_scope_needs_criteria(api):
+def test_recall_scope_needs_criteria(quality_api):
+    api = quality_api
     response = api.post(f"{BASE}/recall-scopes/", {}, format="json")
     assert response.status_code == 400 and response.json()["code"] == "validation_error"
