@@ -29,7 +29,7 @@ def test_erp_ports_lists_every_port_its_doc_and_what_each_app_plugged_in():
         assert declared.doc.split(":")[0] in output
     # and what the apps plugged in, by app and key
     assert "- traceability (order 100) traceability.services.allocation.order_lifecycle_follow" in output
-    assert "- orders (order 100) orders.salesorder: orders.services.order_hold_refresh" in output
+    assert "- orders (order 100) orders.salesorder: orders.services.holds.order_hold_refresh" in output
     assert "- orders (order 100) order.saved: TriggerSources(model='orders.salesorder'" in output
     assert "- exceptions_center (order 100) exceptions_center.demo.department_heads_assign" in output
 
