@@ -17,7 +17,7 @@ from django.db import connections, router
 from django.utils import timezone
 
 from masterdata.models import Party, Product, Warehouse
-from orders.models import OrderStatus, SalesOrder, SalesOrderLine
+from orders.models import OPEN_STATUSES, OrderStatus, SalesOrder, SalesOrderLine
 
 DUPLICATE_WINDOW = dt.timedelta(hours=24)
 _UTC = dt.UTC
@@ -404,3 +404,9 @@ class OrderFacts:
 
 
 ORDER_FACTS = OrderFacts()
+
+
+def open_orders():
+    """The orders a changed ``order.saved`` rule re-evaluates: those still open (not shipped, delivered,
+    invoiced, closed or cancelled), oldest first."""
+    return SalesOrder.objects.filter(status__in=OPEN_STATUSES).order_by("pk")
