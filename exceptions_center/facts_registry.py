@@ -72,7 +72,8 @@ def fact_providers(event: str) -> tuple[FactProvider, ...]:
 
 def provided_events() -> list[str]:
     """The trigger events some app provides facts for: the only ones a rule may listen to."""
-    return [key for key in fact_providers_port.keys() if fact_providers_port.implementations(key)]
+    keys = fact_providers_port.keys()
+    return [key for key in keys if fact_providers_port.implementations(key)]
 
 
 def open_sources(event: str):
