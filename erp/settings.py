@@ -311,9 +311,9 @@ ERP_RULES_BUDGET = {
     "MAX_LENGTH": 4000,
     "MAX_MACRO_DEPTH": 3,
     "MAX_LITERAL_ITEMS": 200,
-    "LIST_SIZE": 100,
-    "COST_BUDGET": 2_000_000,
-    "EVALUATION_BUDGET": 5_000_000,
+    "LIST_SIZE": 50,
+    "COST_BUDGET": 100_000,
+    "EVALUATION_BUDGET": 200_000,
 }
 
 # When a rule is enabled or its condition changes, the open documents of its event are re-evaluated in

@@ -5,7 +5,10 @@ expression longer than ``MAX_LENGTH`` characters, comprehension macros (``all``,
 ``exists_one``, ``map``, ``filter``) nested deeper than ``MAX_MACRO_DEPTH``, a list or map literal of more
 than ``MAX_LITERAL_ITEMS`` items, and an estimated cost over ``COST_BUDGET``. The estimate sums, over the
 expression's tokens, the product of the iteration bounds of the macros around each token: a literal
-list iterates its own size, any other list the assumed ``LIST_SIZE``.
+list iterates its own size, any other list the assumed ``LIST_SIZE``. (Measured with the binding: a
+token visited once costs about 1 µs, and a dry run at save time runs each part of a condition some ten
+times over the samples, so the default budget keeps a refusal instant and an accepted rule's validation
+under two seconds.)
 
 At evaluation the list sizes are known: ``over_evaluation_budget`` redoes the estimate with the longest
 list of the facts as the bound and tells the engine to skip a rule over ``EVALUATION_BUDGET`` (logged as
@@ -30,9 +33,9 @@ DEFAULTS = {
     "MAX_LENGTH": 4000,
     "MAX_MACRO_DEPTH": 3,
     "MAX_LITERAL_ITEMS": 200,
-    "LIST_SIZE": 100,
-    "COST_BUDGET": 2_000_000,
-    "EVALUATION_BUDGET": 5_000_000,
+    "LIST_SIZE": 50,
+    "COST_BUDGET": 100_000,
+    "EVALUATION_BUDGET": 200_000,
 }
 
 
