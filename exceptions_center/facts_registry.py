@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext
 
 from erp.kernel.ports import Port
 
@@ -74,6 +75,13 @@ def provided_events() -> list[str]:
     """The trigger events some app provides facts for: the only ones a rule may listen to."""
     keys = fact_providers_port.keys()
     return [key for key in keys if fact_providers_port.implementations(key)]
+
+
+def no_provider_message(event: str) -> str:
+    """Why a rule on ``event`` is refused when no app provides its facts (translated)."""
+    return gettext("No application provides facts for the event “%(event)s” yet: a rule on it would never run.") % {
+        "event": event
+    }
 
 
 def open_sources(event: str):

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -35,7 +36,8 @@ class Severity(models.TextChoices):
 
 
 class TriggerEvent(models.TextChoices):
-    """The business events rules listen to; each has fact providers (settings.ERP_FACT_PROVIDERS)."""
+    """The vocabulary of business events rules may listen to. A rule may use one only when some app
+    registers a fact provider for it (``facts_registry.provided_events``)."""
 
     ORDER_SAVED = "order.saved", _("Order saved")
     SHIPMENT_UPDATED = "shipment.updated", _("Shipment updated")
@@ -123,6 +125,14 @@ class Rule(models.Model):
     @property
     def display_name(self) -> str:
         return localised(self.name_zh, self.name_en)
+
+    def clean(self) -> None:
+        """A rule's event must have a fact provider: a rule on an event nothing provides would never run."""
+        super().clean()
+        from exceptions_center.facts_registry import fact_providers, no_provider_message
+
+        if self.event and not fact_providers(self.event):
+            raise ValidationError({"event": no_provider_message(self.event)})
 
 
 class RuleRouteStep(models.Model):

@@ -15,6 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from erp.kernel.access import restrict
 from erp.kernel.admin import HistoryReadOnlyMixin
 from erp.kernel.errors import DomainError
+from exceptions_center.facts_registry import provided_events
 from exceptions_center.models import Rule, RuleRouteStep
 from exceptions_center.services import rules as rule_services
 
@@ -77,6 +78,10 @@ class RuleAdminForm(forms.ModelForm):
             "message_en": forms.TextInput(attrs={"size": 100}),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        offer_provided_events(self)
+
     def _post_clean(self):
         super()._post_clean()
         expression_fields = ("event", "iterate_over", "condition", "detail_key", "params", "message_zh", "message_en")
@@ -86,6 +91,18 @@ class RuleAdminForm(forms.ModelForm):
             rule_services.rule_validate(rule=self.instance)
         except ValidationError as exc:
             self._update_errors(exc)
+
+
+def offer_provided_events(form: forms.ModelForm) -> None:
+    """The event list offers only the events some app provides facts for (and a saved rule's own)."""
+    field = form.fields.get("event")
+    if field is None:
+        return
+    provided = set(provided_events())
+    current = form.instance.event if form.instance.pk else None
+    field.choices = [
+        (value, label) for value, label in field.choices if not value or value in provided or value == current
+    ]
 
 
 class RuleRouteStepInline(admin.TabularInline):

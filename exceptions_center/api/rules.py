@@ -16,6 +16,7 @@ from erp.kernel.access import restrict
 from erp.kernel.api import BaseViewSet
 from erp.kernel.api_errors import ErrorSerializer
 from erp.kernel.errors import DomainError, NotFoundOrForbidden
+from exceptions_center.facts_registry import fact_providers, no_provider_message
 from exceptions_center.models import Department, Rule
 from exceptions_center.services import rules as rule_services
 
@@ -63,6 +64,12 @@ class RuleInputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Rule
         fields = [*RULE_FIELDS, "route", "reason"]
+
+    def validate_event(self, value: str) -> str:
+        """Only an event some app provides facts for: a rule on another would never run."""
+        if not fact_providers(value):
+            raise serializers.ValidationError(no_provider_message(value))
+        return value
 
 
 class RuleDryRunSerializer(serializers.Serializer):

@@ -16,7 +16,13 @@ from exceptions_center.engine.compiled import compile_cel, params_literal, refer
 from exceptions_center.engine.lexing import bound_names, describe_error, locate_root, syntax_errors, where
 from exceptions_center.engine.messages import PLACEHOLDER_FLAGS, placeholders
 from exceptions_center.engine.parts import _guard, _reached, _wrap, decompose
-from exceptions_center.facts_registry import allowed_roots, cel_value, fact_providers, facts_samples
+from exceptions_center.facts_registry import (
+    allowed_roots,
+    cel_value,
+    fact_providers,
+    facts_samples,
+    no_provider_message,
+)
 
 
 class Problems(dict):
@@ -107,12 +113,6 @@ def check_event(draft: Draft, problems: Problems) -> bool:
         return True
     problems.add("event", no_provider_message(draft.event))
     return False
-
-
-def no_provider_message(event: str) -> str:
-    return _("No application provides facts for the event “%(event)s” yet: a rule on it would never run.") % {
-        "event": event
-    }
 
 
 def check_params(draft: Draft, problems: Problems) -> None:
