@@ -38,6 +38,7 @@ from exceptions_center.models import (
     Rule,
     TriggerEvent,
 )
+from exceptions_center.services import reevaluation
 from exceptions_center.services.sources import source_hold_refresh
 
 AUTO_RESOLVE_REASON = gettext_noop("The rule's condition is no longer true.")
@@ -498,10 +499,13 @@ def backtest_candidates(*, event: str, days: int) -> int:
 def rule_save(*, rule: Rule, user, reason: str = "", route: list | None = None, validate: bool = True) -> Rule:
     """Validate and save a rule (history with user and reason); with ``route`` (departments in order)
     replace its route steps. Every process picks the change up at its next evaluation (``updated_at``
-    moves). ``validate=False`` only for callers that have just run ``rule_validate`` (the admin form)."""
+    moves); when the rule was enabled or changed, its event's open documents are re-evaluated in the
+    background (queued on commit, see ``reevaluation``). ``validate=False`` only for callers that have
+    just run ``rule_validate`` (the admin form)."""
     if validate:
         rule_validate(rule=rule)
     rule.full_clean(exclude=["route"])
+    before = reevaluation.rule_state(rule)
     history_stamp(rule, user=user, reason=reason)
     rule.save()
     if route is not None:
@@ -512,4 +516,5 @@ def rule_save(*, rule: Rule, user, reason: str = "", route: list | None = None, 
             step = RuleRouteStep(rule=rule, department=department, position=position)
             step._history_user = rule._history_user
             step.save()
+    reevaluation.rule_reevaluation_queue(rule=rule, before=before, user=user)
     return rule
