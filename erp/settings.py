@@ -295,16 +295,24 @@ ERP = {
     },
 }
 
-# Rules engine: for each trigger event, the fact providers (dotted paths to objects with ``roots``,
-# ``build(*, source, facts, context)`` and ``samples()``; see exceptions_center/facts_registry.py), in
-# the order they run. Each app adds its own entries here.
-ERP_FACT_PROVIDERS: dict[str, list[str]] = {
-    "order.saved": ["orders.facts.ORDER_FACTS", "traceability.facts.ORDER_STOCK_FACTS"],
-    "shipment.updated": ["traceability.facts.SHIPMENT_FACTS"],
-    "temperature.logged": ["traceability.facts.TEMPERATURE_FACTS"],
-    "stock.scan": ["traceability.facts.STOCK_SCAN_FACTS"],
-    "lot.status_changed": ["traceability.facts.LOT_FACTS"],
+# Rules engine cost budget (exceptions_center/engine/budget.py). Validation refuses, before anything
+# runs, an expression longer than MAX_LENGTH, macros nested deeper than MAX_MACRO_DEPTH (counting "for
+# each"), a literal of more than MAX_LITERAL_ITEMS items, or an estimated cost over COST_BUDGET with
+# LIST_SIZE items per fact list. At evaluation a rule over EVALUATION_BUDGET on the real facts is skipped
+# and logged. (The fact providers of each trigger are registered by the apps on a port:
+# exceptions_center/facts_registry.py.)
+ERP_RULES_BUDGET = {
+    "MAX_LENGTH": 4000,
+    "MAX_MACRO_DEPTH": 3,
+    "MAX_LITERAL_ITEMS": 200,
+    "LIST_SIZE": 50,
+    "COST_BUDGET": 100_000,
+    "EVALUATION_BUDGET": 200_000,
 }
+
+# When a rule is enabled or its condition changes, the open documents of its event are re-evaluated in
+# the background: BATCH sources per transaction, then a PAUSE (seconds) so the site is not starved.
+ERP_RULES_REEVALUATION = {"BATCH": 50, "PAUSE": 0.2}
 
 # --- Demo data (``manage.py seed_demo``) -------------------------------------------------------
 # Seeding steps, run in this order; each app appends ``"<app>.demo.seed"`` (see seed_demo's docstring).

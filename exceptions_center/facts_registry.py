@@ -1,9 +1,11 @@
 """Where rule facts come from: the fact providers of each trigger event.
 
-``settings.ERP_FACT_PROVIDERS`` maps an event (``"order.saved"``) to dotted paths of provider objects
-(``"orders.facts.ORDER_FACTS"``). Each app's ``facts.py`` contributes its part: the engine runs the
-providers in order, each adding its roots to one ``facts`` dict, and merges their samples for the
-dry runs that validate a rule when it is saved.
+The keyed port ``fact_providers_port`` (``exceptions_center.fact_providers``) holds, per event
+(``"order.saved"``), the provider objects the apps register from their ``AppConfig.ready()``
+(``orders`` registers ``orders.facts.ORDER_FACTS``). The engine runs the providers in order, each adding
+its roots to one ``facts`` dict, and merges their samples for the dry runs that validate a rule when it
+is saved. The events that have a provider are the triggers a rule may use (``provided_events``); the
+catalogue of facts shown to rule authors is generated from the providers (``facts_catalogue``).
 
 Values handed to CEL must be CEL-friendly (see docs/rules.md): money as integer fen, dates as aware
 timestamps, ``None`` as null. ``cel_value`` converts what a provider hands over, deliberately.
@@ -16,16 +18,32 @@ import enum
 import uuid
 from collections.abc import Mapping
 from decimal import Decimal
-from functools import cache
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.functional import Promise
-from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 
 from erp.kernel.money import fen
+from erp.kernel.ports import Port
+
+fact_providers_port = Port(
+    "exceptions_center.fact_providers",
+    keyed=True,
+    doc="Per trigger event, the objects that build the facts rules read (roots, build, samples, descriptions).",
+)
+
+# Per trigger event, a callable returning the queryset of the event's *open* sources (documents a rule
+# change should re-evaluate: for ``order.saved`` the orders not closed, cancelled or shipped). Filled by
+# the app owning the source, like the providers; an event without one is not re-evaluated.
+open_sources_port = Port(
+    "exceptions_center.open_sources",
+    keyed=True,
+    single=True,
+    doc="Per trigger event, the queryset of open source documents a changed rule re-evaluates.",
+)
 
 # Roots the engine itself adds to every evaluation, whatever the event.
 ENGINE_ROOTS = ("params", "item", "now", "today")
@@ -38,7 +56,8 @@ class FactProvider(Protocol):
     ``build`` adds the provider's ``roots`` to ``facts`` in place (it may also extend what an earlier
     provider built, e.g. add keys to each ``order.lines`` item) in a FIXED number of queries whatever
     the number of lines. ``samples`` returns fact fragments (realistic values on both sides of the
-    usual conditions) for the dry runs that validate a rule before it is saved.
+    usual conditions) for the dry runs that validate a rule before it is saved. ``descriptions`` (optional)
+    maps a fact path (``order.lines[].sku``) to its ``(Chinese, English)`` description for the catalogue.
     """
 
     roots: tuple[str, ...]
@@ -48,14 +67,29 @@ class FactProvider(Protocol):
     def samples(self) -> list[dict]: ...
 
 
-@cache
-def _load(paths: tuple[str, ...]) -> tuple[FactProvider, ...]:
-    return tuple(import_string(path) for path in paths)
-
-
 def fact_providers(event: str) -> tuple[FactProvider, ...]:
-    """The providers registered for ``event``, imported once per process (follows override_settings)."""
-    return _load(tuple(settings.ERP_FACT_PROVIDERS.get(event, ())))
+    """The providers registered for ``event``, in call order (empty when no app provides the event)."""
+    return tuple(fact_providers_port.implementations(event))
+
+
+def provided_events() -> list[str]:
+    """The trigger events some app provides facts for: the only ones a rule may listen to."""
+    keys = fact_providers_port.keys()
+    return [key for key in keys if fact_providers_port.implementations(key)]
+
+
+def no_provider_message(event: str) -> str:
+    """Why a rule on ``event`` is refused when no app provides its facts (translated)."""
+    return gettext("No application provides facts for the event “%(event)s” yet: a rule on it would never run.") % {
+        "event": event
+    }
+
+
+def open_sources(event: str):
+    """The queryset of ``event``'s open source documents (what a changed rule re-evaluates), or ``None``
+    when no app says which they are."""
+    build = open_sources_port.get(event)
+    return build() if build is not None else None
 
 
 def fact_roots(event: str) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -35,7 +36,8 @@ class Severity(models.TextChoices):
 
 
 class TriggerEvent(models.TextChoices):
-    """The business events rules listen to; each has fact providers (settings.ERP_FACT_PROVIDERS)."""
+    """The vocabulary of business events rules may listen to. A rule may use one only when some app
+    registers a fact provider for it (``facts_registry.provided_events``)."""
 
     ORDER_SAVED = "order.saved", _("Order saved")
     SHIPMENT_UPDATED = "shipment.updated", _("Shipment updated")
@@ -124,6 +126,14 @@ class Rule(models.Model):
     def display_name(self) -> str:
         return localised(self.name_zh, self.name_en)
 
+    def clean(self) -> None:
+        """A rule's event must have a fact provider: a rule on an event nothing provides would never run."""
+        super().clean()
+        from exceptions_center.facts_registry import fact_providers, no_provider_message
+
+        if self.event and not fact_providers(self.event):
+            raise ValidationError({"event": no_provider_message(self.event)})
+
 
 class RuleRouteStep(models.Model):
     """One department on a rule's route: parallel for high severity, the n-th approver for medium."""
@@ -145,6 +155,59 @@ class RuleRouteStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id}#{self.position}"
+
+
+class ReevaluationStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class RuleReevaluation(models.Model):
+    """One background re-evaluation of the open documents of a rule's event after the rule was enabled or
+    changed: its progress (``done`` of ``total`` sources) and result (events raised — new or reopened —
+    and auto-resolved by this rule). ``rule_version`` is the rule's history row it was queued for."""
+
+    rule = models.ForeignKey(Rule, verbose_name=_("rule"), on_delete=models.CASCADE, related_name="reevaluations")
+    rule_version = models.PositiveBigIntegerField(_("rule version"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=ReevaluationStatus.choices, default=ReevaluationStatus.QUEUED
+    )
+    total = models.PositiveIntegerField(_("documents"), default=0)
+    done = models.PositiveIntegerField(_("re-evaluated"), default=0)
+    raised = models.PositiveIntegerField(_("events raised"), default=0)
+    resolved = models.PositiveIntegerField(_("events resolved"), default=0)
+    last_source_id = models.PositiveBigIntegerField(default=0, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("rule re-evaluation")
+        verbose_name_plural = _("rule re-evaluations")
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}@{self.rule_version}: {self.status}"
+
+    @property
+    def summary(self) -> str:
+        """One line for the rule page, in the reader's language."""
+        return _(
+            "%(status)s: %(done)d of %(total)d open documents re-evaluated, %(raised)d events raised, "
+            "%(resolved)d resolved"
+        ) % {
+            "status": self.get_status_display(),
+            "done": self.done,
+            "total": self.total,
+            "raised": self.raised,
+            "resolved": self.resolved,
+        }
 
 
 class EventStatus(models.TextChoices):

@@ -94,3 +94,11 @@ def exception_events_review_digest_task() -> None:
     from exceptions_center.services.handling import exception_events_review_digest
 
     exception_events_review_digest()
+
+
+@shared_task(name="exceptions_center.rule_reevaluate")
+def rule_reevaluate_task(reevaluation_id: int) -> None:
+    """Re-evaluate the open documents of a changed rule's event (throttled; progress on the row)."""
+    from exceptions_center.services.reevaluation import rule_reevaluation_run
+
+    rule_reevaluation_run(reevaluation_id=reevaluation_id)

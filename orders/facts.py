@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from erp.kernel.money import fen
 from masterdata.models import Party, PartyKind, Product, Tracking, Warehouse
-from orders.models import OrderStatus, PaymentTerms, SalesOrder, SalesOrderLine
+from orders.models import OPEN_STATUSES, OrderStatus, PaymentTerms, SalesOrder, SalesOrderLine
 
 DUPLICATE_WINDOW = dt.timedelta(hours=24)
 _UTC = dt.UTC
@@ -135,11 +135,102 @@ def duplicate_count(order: SalesOrder, lines: list[SalesOrderLine]) -> int:
     return sum(1 for at, status in rows if earliest <= at <= latest and status != OrderStatus.CANCELLED)
 
 
+# What each fact means, for the catalogue rule authors read (exceptions_center.facts_catalogue);
+# names, types and examples come from ``samples()``.
+_PARTY = {
+    "": ("客户方（对象）", "the party (object)"),
+    "id": ("内部编号", "internal id"),
+    "code": ("客户编码", "party code"),
+    "name": ("名称", "name"),
+    "kind": ("类型（customer/supplier…）", "kind (customer, supplier…)"),
+    "is_active": ("是否启用", "the party is active"),
+    "uscc": ("统一社会信用代码", "unified social credit code"),
+    "has_uscc": ("已填写统一社会信用代码", "has a social credit code"),
+    "has_address": ("已填写地址", "has an address"),
+    "has_contact": ("有联系人及电话或邮箱", "has a contact name and phone or e-mail"),
+    "region_code": ("行政区划代码", "administrative region code"),
+    "province_code": ("省级区划代码（前两位+0000）", "province code (first two digits + 0000)"),
+    "is_hospital": ("是否医院", "is a hospital"),
+    "is_military": ("是否军队单位", "is a military unit"),
+    "is_public": ("是否公立", "is a public institution"),
+    "bed_count": ("床位数（可为空）", "number of beds (or null)"),
+    "min_shelf_life_days": ("最短剩余效期天数要求（可为空）", "minimum remaining shelf life in days (or null)"),
+    "min_shelf_life_pct": ("最短剩余效期百分比要求（可为空）", "minimum remaining shelf life in % (or null)"),
+}
+_PRODUCT = {
+    "id": ("产品内部编号", "product id"),
+    "sku": ("产品编码", "product SKU"),
+    "name": ("产品名称（中文）", "product name (Chinese)"),
+    "device_class": ("医疗器械类别（1-3）", "device class (1-3)"),
+    "catalogue_code": ("分类目录编码", "classification catalogue code"),
+    "is_active": ("产品是否启用", "the product is active"),
+    "is_cold_chain": ("冷链产品", "needs the cold chain"),
+    "is_implant": ("植入类产品", "is an implant"),
+    "is_serialised": ("按序列号管理", "tracked by serial number"),
+    "shelf_life_days": ("有效期天数（可为空）", "shelf life in days (or null)"),
+    "storage_min_c": ("最低储存温度 °C（可为空）", "lowest storage temperature °C (or null)"),
+    "storage_max_c": ("最高储存温度 °C（可为空）", "highest storage temperature °C (or null)"),
+    "udi_di": ("UDI-DI", "UDI device identifier"),
+    "class2_filing_exempt": ("二类备案豁免", "class II filing exempt"),
+}
+ORDER_FACT_DESCRIPTIONS: dict[str, tuple[str, str]] = {
+    "order": ("销售订单（对象）", "the sales order (object)"),
+    "order.id": ("订单内部编号", "order id"),
+    "order.number": ("订单号", "order number"),
+    "order.status": ("订单状态", "order status"),
+    "order.is_new": ("本次保存创建了订单", "this save created the order"),
+    "order.currency": ("币种", "currency"),
+    "order.customer_po": ("客户采购单号", "customer's purchase order number"),
+    "order.contract_ref": ("合同号", "contract reference"),
+    "order.payment_terms": ("付款条件", "payment terms"),
+    "order.net_fen": ("不含税金额（分）", "net amount in fen"),
+    "order.tax_fen": ("税额（分）", "tax amount in fen"),
+    "order.gross_fen": ("含税金额（分）", "gross amount in fen"),
+    "order.line_count": ("行数", "number of lines"),
+    "order.requested_delivery_date": ("要求交货日期（可为空）", "requested delivery date (or null)"),
+    "order.days_to_delivery": ("距要求交货日的天数（可为空）", "days from today to the requested delivery (or null)"),
+    "order.created_at": ("创建时间", "created at"),
+    "order.submitted": ("已提交（非草稿）", "submitted (not a draft)"),
+    "order.price_changed_after_submit": ("提交后有行改价", "a line's price changed after submission"),
+    "order.duplicate_count": (
+        "24小时内同一客户相同行的其他订单数",
+        "other orders of the customer within 24 h with the same lines",
+    ),
+    "order.lines": ("订单行（列表）", "the order lines (list)"),
+    "order.lines[].line_no": ("行号", "line number"),
+    "order.lines[].key": ("行键（L1、L2…），用作明细键", "line key (L1, L2…), a stable detail key"),
+    "order.lines[].product_id": ("产品内部编号", "product id"),
+    "order.lines[].sku": ("产品编码", "product SKU"),
+    "order.lines[].quantity": ("数量", "quantity"),
+    "order.lines[].unit_price_fen": ("单价（分）", "unit price in fen"),
+    "order.lines[].list_price_fen": ("目录价（分）", "list price in fen"),
+    "order.lines[].discount_pct": ("折扣 %", "discount in %"),
+    "order.lines[].net_fen": ("行金额（分）", "line net amount in fen"),
+    "order.lines[].below_list_pct": ("实际净价低于目录价的百分比", "how far the net unit price is below list, in %"),
+    "order.lines[].requested_lot": ("指定批号", "requested lot number"),
+    "order.lines[].min_shelf_life_days": ("本行最短剩余效期天数（可为空）", "the line's minimum shelf life in days"),
+    "order.lines[].min_shelf_life_pct": ("本行最短剩余效期 %（可为空）", "the line's minimum shelf life in %"),
+    "order.lines[].price_changed_after_submit": ("提交后本行改价", "this line's price changed after submission"),
+    "order.lines[].product": ("产品（对象）", "the product (object)"),
+    **{f"order.lines[].product.{name}": text for name, text in _PRODUCT.items()},
+    **{f"customer.{name}".rstrip("."): text for name, text in _PARTY.items()},
+    **{f"ship_to.{name}".rstrip("."): text for name, text in _PARTY.items()},
+    "ship_to": ("收货方（对象，未指定时为 null）", "the ship-to party (object, or null when none)"),
+    "customer": ("客户（对象）", "the customer (object)"),
+    "warehouse": ("发货仓库（对象）", "the shipping warehouse (object)"),
+    "warehouse.id": ("仓库内部编号", "warehouse id"),
+    "warehouse.code": ("仓库编码", "warehouse code"),
+    "warehouse.is_cold_storage": ("冷库", "is a cold store"),
+    "warehouse.region_code": ("仓库行政区划代码", "warehouse region code"),
+}
+
+
 class OrderFacts:
     """Facts of a sales order for ``order.saved``: header, totals, dates, lines with their product, the
     customer, the ship-to party and the warehouse."""
 
     roots = ("order", "customer", "ship_to", "warehouse")
+    descriptions = ORDER_FACT_DESCRIPTIONS
 
     def build(self, *, source: SalesOrder, facts: dict, context: dict) -> None:
         order = source
@@ -408,3 +499,9 @@ def fact_value_labels() -> dict[str, dict[str, str]]:
         "kind": dict(PartyKind.choices),
         "tracking": dict(Tracking.choices),
     }
+
+
+def open_orders():
+    """The orders a changed ``order.saved`` rule re-evaluates: those still open (not shipped, delivered,
+    invoiced, closed or cancelled), oldest first."""
+    return SalesOrder.objects.filter(status__in=OPEN_STATUSES).order_by("pk")

@@ -70,6 +70,20 @@ class OrderStockFacts:
     """Stock facts for each line of an order (extends ``order.lines`` items with ``stock``)."""
 
     roots = ()
+    # What each fact means, for the catalogue (names, types, examples come from ``samples()``).
+    descriptions = {
+        "order.lines[].stock": ("本行库存（对象）", "stock for the line (object)"),
+        "order.lines[].stock.available": ("发货仓可用数量", "available in the order's warehouse"),
+        "order.lines[].stock.available_not_near_expiry": ("可用且未近效期的数量", "available and not near expiry"),
+        "order.lines[].stock.near_expiry_available": ("可用但近效期的数量", "available but near expiry"),
+        "order.lines[].stock.allocated": ("已分配给本行的数量", "allocated to this line"),
+        "order.lines[].stock.shortage": ("缺货数量", "quantity short"),
+        "order.lines[].stock.min_shelf_life_days": ("适用的最短剩余效期天数", "minimum shelf life that applies, days"),
+        "order.lines[].stock.other_warehouses_available": ("其他仓库可调拨数量", "available in other warehouses"),
+        "order.lines[].stock.requested_lot_available": ("指定批号可用数量（可为空）", "requested lot available"),
+        "order.lines[].stock.suggestion_zh": ("处理建议（中文）", "suggestion (Chinese)"),
+        "order.lines[].stock.suggestion_en": ("处理建议（英文）", "suggestion (English)"),
+    }
 
     def build(self, *, source, facts: dict, context: dict) -> None:
         order = facts.get("order")
@@ -214,6 +228,28 @@ class ShipmentFacts:
     """Facts of a shipment for ``shipment.updated``: overdue, proof of delivery, discrepancies."""
 
     roots = ("shipment",)
+    # What each fact means, for the catalogue (names, types, examples come from ``samples()``).
+    descriptions = {
+        "shipment": ("发货单（对象）", "the shipment (object)"),
+        "shipment.id": ("发货单内部编号", "shipment id"),
+        "shipment.number": ("发货单号", "shipment number"),
+        "shipment.status": ("发货状态", "shipment status"),
+        "shipment.order_number": ("订单号", "order number"),
+        "shipment.customer_code": ("客户编码", "customer code"),
+        "shipment.customer_name": ("客户名称", "customer name"),
+        "shipment.carrier": ("承运商", "carrier"),
+        "shipment.tracking_number": ("运单号", "tracking number"),
+        "shipment.is_cold_chain": ("冷链运输", "cold-chain shipment"),
+        "shipment.dispatched_at": ("发运时间（可为空）", "dispatched at (or null)"),
+        "shipment.expected_arrival_at": ("预计到达时间（可为空）", "expected arrival (or null)"),
+        "shipment.delivered_at": ("送达时间（可为空）", "delivered at (or null)"),
+        "shipment.is_overdue": ("已超过预计到达时间未送达", "past its expected arrival, not delivered"),
+        "shipment.overdue_hours": ("超期小时数", "hours overdue"),
+        "shipment.signed": ("已签收", "proof of delivery signed"),
+        "shipment.signed_by": ("签收人", "signed by"),
+        "shipment.discrepancy_count": ("签收差异条数", "discrepancies noted at delivery"),
+        "shipment.discrepancy_notes": ("差异说明", "discrepancy notes"),
+    }
 
     def build(self, *, source: Shipment, facts: dict, context: dict) -> None:
         shipment = Shipment.objects.select_related("order", "customer").get(pk=source.pk)
@@ -284,6 +320,19 @@ class TemperatureFacts:
     """Facts of a cold-chain place (shipment or cold store) for ``temperature.logged``."""
 
     roots = ("temperature",)
+    # What each fact means, for the catalogue (names, types, examples come from ``samples()``).
+    descriptions = {
+        "temperature": ("冷链温度情况（对象）", "the cold-chain place's temperature record (object)"),
+        "temperature.place": ("地点类型（shipment/warehouse）", "place kind (shipment or warehouse)"),
+        "temperature.place_code": ("发货单号或仓库编码", "shipment number or warehouse code"),
+        "temperature.open_excursions": ("未关闭的超温偏差数", "open out-of-range excursions"),
+        "temperature.gap_count": ("未关闭的记录缺失数", "open gaps in the records"),
+        "temperature.held_lots": ("因偏差冻结的批号", "lots on hold for an excursion"),
+        "temperature.probe_count": ("探头数", "probes that reported"),
+        "temperature.min_probes": ("要求的最少探头数", "probes required"),
+        "temperature.interval_min": ("要求的记录间隔（分钟）", "required reading interval, minutes"),
+        "temperature.last_reading_at": ("最后一次读数时间（可为空）", "last reading at (or null)"),
+    }
 
     def build(self, *, source, facts: dict, context: dict) -> None:
         is_shipment = isinstance(source, Shipment)
@@ -342,6 +391,16 @@ class StockScanFacts:
     """Facts of a warehouse for the periodic ``stock.scan``: expired stock still on hand."""
 
     roots = ("stock",)
+    # What each fact means, for the catalogue (names, types, examples come from ``samples()``).
+    descriptions = {
+        "stock": ("仓库库存扫描（对象）", "the warehouse stock scan (object)"),
+        "stock.warehouse_code": ("仓库编码", "warehouse code"),
+        "stock.expired_lot_count": ("仍有库存的过期批次数", "expired lots still on hand"),
+        "stock.expired_quantity": ("过期数量", "expired quantity on hand"),
+        "stock.expired_lots": ("过期批次（编码/批号×数量）", "expired lots (SKU/lot × quantity)"),
+        "stock.scanned_at": ("扫描时间", "scanned at"),
+        "stock.near_expiry_days": ("近效期天数设置", "near-expiry threshold, days"),
+    }
 
     def build(self, *, source, facts: dict, context: dict) -> None:
         today = timezone.localdate()
@@ -379,6 +438,19 @@ class LotFacts:
     """Facts of a lot for ``lot.status_changed``."""
 
     roots = ("lot",)
+    # What each fact means, for the catalogue (names, types, examples come from ``samples()``).
+    descriptions = {
+        "lot": ("批次（对象）", "the lot (object)"),
+        "lot.id": ("批次内部编号", "lot id"),
+        "lot.lot_number": ("批号", "lot number"),
+        "lot.product_id": ("产品内部编号", "product id"),
+        "lot.status": ("批次状态", "lot status"),
+        "lot.previous_status": ("变更前状态", "status before the change"),
+        "lot.expiry_date": ("有效期至（可为空）", "expiry date (or null)"),
+        "lot.days_to_expiry": ("距过期天数（可为空）", "days to expiry (or null)"),
+        "lot.on_hand": ("各仓在库数量合计", "on hand in all warehouses"),
+        "lot.reason": ("状态变更原因", "reason for the status"),
+    }
 
     def build(self, *, source: Lot, facts: dict, context: dict) -> None:
         on_hand = StockBalance.objects.filter(lot=source).aggregate(n=Sum("on_hand"))["n"] or 0

@@ -14,9 +14,13 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from erp.kernel.admin import HistoryReadOnlyMixin
 from erp.kernel.errors import DomainError
+from erp.kernel.i18n import localised
+from exceptions_center.facts_catalogue import facts_catalogue
+from exceptions_center.facts_registry import provided_events
 from exceptions_center.models import Rule, RuleRouteStep, TriggerEvent
 from exceptions_center.ports import trigger_sources
 from exceptions_center.services import rules as rule_services
+from exceptions_center.services.reevaluation import rule_reevaluation_latest
 
 CODE_WIDGET = forms.Textarea(
     attrs={"rows": 4, "cols": 90, "class": "vLargeTextField", "style": "font-family: monospace"}
@@ -77,6 +81,10 @@ class RuleAdminForm(forms.ModelForm):
             "message_en": forms.TextInput(attrs={"size": 100}),
         }
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        offer_provided_events(self)
+
     def _post_clean(self):
         super()._post_clean()
         expression_fields = ("event", "iterate_over", "condition", "detail_key", "params", "message_zh", "message_en")
@@ -86,6 +94,39 @@ class RuleAdminForm(forms.ModelForm):
             rule_services.rule_validate(rule=self.instance)
         except ValidationError as exc:
             self._update_errors(exc)
+
+
+def offer_provided_events(form: forms.ModelForm) -> None:
+    """The event list offers only the events some app provides facts for (and a saved rule's own)."""
+    field = form.fields.get("event")
+    if field is None:
+        return
+    provided = set(provided_events())
+    current = form.instance.event if form.instance.pk else None
+    field.choices = [
+        (value, label) for value, label in field.choices if not value or value in provided or value == current
+    ]
+
+
+def rule_editor_context(rule: Rule | None) -> dict:
+    """What the rule editor shows beside the form: the facts catalogue of every provided event (the
+    rule's own open), in the reader's language, and the rule's latest re-evaluation."""
+    current = rule.event if rule is not None else "order.saved"
+    entries = facts_catalogue()
+    events = [
+        {
+            "event": event,
+            "open": event == current,
+            "facts": [
+                {**entry.as_dict(), "description": localised(entry.description_zh, entry.description_en)}
+                for entry in entries
+                if entry.event == event
+            ],
+        }
+        for event in provided_events()
+    ]
+    latest = rule_reevaluation_latest(rule=rule) if rule is not None and rule.pk else None
+    return {"facts_catalogue": events, "reevaluation": latest}
 
 
 class RuleRouteStepInline(admin.TabularInline):
@@ -127,6 +168,10 @@ class RuleAdmin(HistoryReadOnlyMixin, SimpleHistoryAdmin):
         (_("Try it (writes nothing)"), {"fields": ["try_order", "try_days"]}),
         (_("Change"), {"fields": ["reason", "created_at", "updated_at"]}),
     ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context.update(rule_editor_context(obj))
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def has_delete_permission(self, request, obj=None):
         return False  # disable a rule instead: its events keep pointing at it

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -15,9 +15,12 @@ from rest_framework.response import Response
 from erp.kernel.api import BaseViewSet
 from erp.kernel.api_errors import ErrorSerializer
 from erp.kernel.errors import DomainError, NotFoundOrForbidden
-from exceptions_center.models import Department, Rule, TriggerEvent
+from exceptions_center.facts_catalogue import facts_catalogue as catalogue_entries
+from exceptions_center.facts_registry import fact_providers, no_provider_message, provided_events
+from exceptions_center.models import Department, Rule, RuleReevaluation, TriggerEvent
 from exceptions_center.ports import trigger_sources
 from exceptions_center.services import rules as rule_services
+from exceptions_center.services.reevaluation import rule_reevaluation_latest
 
 RULE_FIELDS = [
     "code",
@@ -52,6 +55,52 @@ class RuleSerializer(serializers.ModelSerializer):
         return [step.department.code for step in rule.route_steps.all()]
 
 
+class RuleReevaluationSerializer(serializers.ModelSerializer):
+    """The progress and result of re-evaluating the open documents after a rule change."""
+
+    class Meta:
+        model = RuleReevaluation
+        fields = [
+            "id",
+            "rule_version",
+            "status",
+            "total",
+            "done",
+            "raised",
+            "resolved",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "error",
+        ]
+        read_only_fields = fields
+
+
+class RuleDetailSerializer(RuleSerializer):
+    """One rule with its latest re-evaluation (null when none ran)."""
+
+    reevaluation = serializers.SerializerMethodField()
+
+    class Meta(RuleSerializer.Meta):
+        fields = [*RuleSerializer.Meta.fields, "reevaluation"]
+        read_only_fields = fields
+
+    @extend_schema_field(RuleReevaluationSerializer(allow_null=True))
+    def get_reevaluation(self, rule: Rule) -> dict | None:
+        latest = rule_reevaluation_latest(rule=rule)
+        return RuleReevaluationSerializer(latest).data if latest else None
+
+
+class FactEntrySerializer(serializers.Serializer):
+    event = serializers.CharField()
+    path = serializers.CharField(help_text=_("``[]`` marks the items of a list: order.lines[].sku"))
+    type = serializers.CharField(help_text=_("CEL type: int, double, string, bool, timestamp, list, map, null"))
+    example = serializers.CharField()
+    description_zh = serializers.CharField()
+    description_en = serializers.CharField()
+    app = serializers.CharField(help_text=_("The application that provides the fact."))
+
+
 class RuleInputSerializer(serializers.ModelSerializer):
     route = serializers.ListField(
         child=serializers.SlugRelatedField(slug_field="code", queryset=Department.objects.all()),
@@ -63,6 +112,12 @@ class RuleInputSerializer(serializers.ModelSerializer):
     class Meta:
         model = Rule
         fields = [*RULE_FIELDS, "route", "reason"]
+
+    def validate_event(self, value: str) -> str:
+        """Only an event some app provides facts for: a rule on another would never run."""
+        if not fact_providers(value):
+            raise serializers.ValidationError(no_provider_message(value))
+        return value
 
 
 class RuleDryRunSerializer(serializers.Serializer):
@@ -114,6 +169,8 @@ class RuleViewSet(BaseViewSet):
     update_service = staticmethod(rule_update_from_api)
 
     def get_serializer_class(self):
+        if self.action == "retrieve":
+            return RuleDetailSerializer
         if self.action == "dry_run":
             return RuleDryRunSerializer
         if self.action in ("validate_draft", "validate_changes"):
@@ -177,3 +234,18 @@ class RuleViewSet(BaseViewSet):
             raise DomainError(_("This rule does not run on orders."), code="rule_not_for_orders")
         events = rule_services.rule_dry_run(rule=rule, source=order, context={"dry_run": True})
         return Response({"rule": rule.code, "order": order.number, "events": events}, status=status.HTTP_200_OK)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("event", str, description=_("A trigger event, e.g. order.saved; all when omitted."))
+        ],
+        responses={200: FactEntrySerializer(many=True), 400: ErrorSerializer},
+    )
+    @action(detail=False, methods=["get"], url_path="facts-catalogue")
+    def facts_catalogue(self, request):
+        """The facts rules may read, per provided event: path, CEL type, example, meaning (zh/en), app.
+        Generated from the registered fact providers."""
+        event = request.query_params.get("event") or None
+        if event is not None and event not in provided_events():
+            raise DomainError(no_provider_message(event), code="event_not_provided")
+        return Response([entry.as_dict() for entry in catalogue_entries(event)])

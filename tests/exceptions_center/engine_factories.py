@@ -1,7 +1,7 @@
 """Orders and a test-only fact provider for the rules-engine tests, independent of orders/facts.py.
 
 ``TEST_ORDER_FACTS`` builds a small part of the ``order.saved`` facts in two queries whatever the
-number of lines; the ``engine_facts`` fixture (conftest) registers it through ERP_FACT_PROVIDERS.
+number of lines; the ``engine_facts`` fixture registers it (alone) on the fact providers port.
 """
 
 from __future__ import annotations
@@ -16,14 +16,12 @@ from django.utils import translation
 
 from erp.kernel.numbering import next_number
 from exceptions_center import engine
-from exceptions_center.facts_registry import fen, timestamp
+from exceptions_center.facts_registry import fact_providers_port, fen, timestamp
 from exceptions_center.models import Rule
 from exceptions_center.services.rules import rule_save
 from masterdata.models import Party
 from orders.models import SalesOrder, SalesOrderLine
 from tests.masterdata.factories import PartyFactory, ProductFactory, WarehouseFactory
-
-PROVIDERS = {"order.saved": ["tests.exceptions_center.engine_factories.TEST_ORDER_FACTS"]}
 
 
 class TestOrderFacts:
@@ -173,13 +171,15 @@ def set_discount(order: SalesOrder, line_no: int, discount: str) -> None:
 
 
 @pytest.fixture
-def engine_facts(settings, db):
-    """Evaluate ``order.saved`` with the test provider, from an empty compiled-rule cache, with the
+def engine_facts(db):
+    """Evaluate ``order.saved`` with the test provider alone, from an empty compiled-rule cache, with the
     shipped catalogue (data migrations) out of the way."""
-    settings.ERP_FACT_PROVIDERS = PROVIDERS
     Rule.objects.all().delete()
     engine.cache_clear()
-    with translation.override("en"):  # the tests read the English messages
+    with (
+        fact_providers_port.temporarily(TEST_ORDER_FACTS, key="order.saved", only=True),
+        translation.override("en"),  # the tests read the English messages
+    ):
         yield
     engine.cache_clear()
 

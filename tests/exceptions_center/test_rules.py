@@ -197,7 +197,7 @@ def test_rules_evaluate_refreshes_message_when_facts_change():
 def test_concurrent_insert_of_the_same_key_is_taken_as_existing():
     # given: another transaction raised the same (rule, source, detail key) after we looked
     from exceptions_center import engine
-    from exceptions_center.services import rules as rules_module
+    from exceptions_center.services import evaluation as rules_module
 
     order = make_order(lines=1)
     rule = rule_saved(condition="order.gross_fen > 0")
