@@ -17,9 +17,11 @@ class OrdersConfig(AppConfig):
             trigger_sources,
         )
         from orders import facts, services
+        from orders.models import OPEN_STATUSES
 
         label = "orders.salesorder"
-        trigger_sources.register(TriggerSources(label), app=self.label, key=TriggerEvent.ORDER_SAVED)
+        sources = TriggerSources(label, open_filter=(("status__in", tuple(str(s) for s in OPEN_STATUSES)),))
+        trigger_sources.register(sources, app=self.label, key=TriggerEvent.ORDER_SAVED)
         hold_refreshers.register(services.order_hold_refresh, app=self.label, key=label)
         source_pages.register("orders:order_detail", app=self.label, key=label)
         fact_value_labels.register(facts.fact_value_labels, app=self.label)
