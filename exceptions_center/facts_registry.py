@@ -28,6 +28,7 @@ from django.utils.translation import gettext
 
 from erp.kernel.money import fen
 from erp.kernel.ports import Port
+from exceptions_center.ports import trigger_sources
 
 fact_providers_port = Port(
     "exceptions_center.fact_providers",
@@ -35,15 +36,6 @@ fact_providers_port = Port(
     doc="Per trigger event, the objects that build the facts rules read (roots, build, samples, descriptions).",
 )
 
-# Per trigger event, a callable returning the queryset of the event's *open* sources (documents a rule
-# change should re-evaluate: for ``order.saved`` the orders not closed, cancelled or shipped). Filled by
-# the app owning the source, like the providers; an event without one is not re-evaluated.
-open_sources_port = Port(
-    "exceptions_center.open_sources",
-    keyed=True,
-    single=True,
-    doc="Per trigger event, the queryset of open source documents a changed rule re-evaluates.",
-)
 
 # Roots the engine itself adds to every evaluation, whatever the event.
 ENGINE_ROOTS = ("params", "item", "now", "today")
@@ -87,9 +79,9 @@ def no_provider_message(event: str) -> str:
 
 def open_sources(event: str):
     """The queryset of ``event``'s open source documents (what a changed rule re-evaluates), or ``None``
-    when no app says which they are."""
-    build = open_sources_port.get(event)
-    return build() if build is not None else None
+    when no app plugged its sources into ``exceptions_center.trigger_sources`` for it."""
+    sources = trigger_sources.get(event)
+    return sources.open() if sources is not None else None
 
 
 def fact_roots(event: str) -> tuple[str, ...]:

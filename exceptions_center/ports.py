@@ -3,7 +3,7 @@ domain apps above it without importing them. Each domain app plugs its part in f
 ``AppConfig.ready()``; ``manage.py erp_ports`` lists who plugged in what.
 
 - ``trigger_sources`` (keyed by trigger event, one per event): the objects a trigger's rules run on
-  (dry runs find one by its number, backtests read the recent ones).
+  (dry runs find one by its number, backtests read the recent ones, re-evaluation the open ones).
 - ``hold_refreshers`` (keyed by model label, one per model): recompute a source's hold after an event
   on it opened or closed.
 - ``fact_value_labels``: readable labels of coded fact values (``status: "draft"`` → 草稿) for the
@@ -28,8 +28,8 @@ trigger_sources = Port(
     "exceptions_center.trigger_sources",
     keyed=True,
     single=True,
-    doc="Per trigger event, a TriggerSources: the model the trigger's rules run on and how a person names "
-    "one (rule dry runs and backtests).",
+    doc="Per trigger event, a TriggerSources: the model the trigger's rules run on, how a person names one "
+    "(rule dry runs), the recent ones (backtests) and the open ones (rule re-evaluation).",
 )
 hold_refreshers = Port(
     "exceptions_center.hold_refreshers",
@@ -53,11 +53,13 @@ source_pages = Port(
 @dataclass(frozen=True)
 class TriggerSources:
     """The sources of one trigger event: ``model`` (``"orders.salesorder"``), found by ``number_field``
-    or by id, newest first by ``created_field``."""
+    or by id, newest first by ``created_field``; ``open_filter`` (lookups) keeps those still open, whose
+    events a rule change may still raise or resolve."""
 
     model: str
     number_field: str = "number"
     created_field: str = "created_at"
+    open_filter: tuple[tuple[str, Any], ...] = ()
 
     def queryset(self) -> QuerySet:
         return apps.get_model(self.model)._default_manager.all()
@@ -76,6 +78,10 @@ class TriggerSources:
         if found is None and by_id and key.isdigit():
             found = visible.filter(pk=int(key)).first()
         return found
+
+    def open(self) -> QuerySet:
+        """Every source still open (all of them when the app declared no ``open_filter``)."""
+        return self.queryset().filter(**dict(self.open_filter))
 
     def created_since(self, since: datetime) -> QuerySet:
         """Every source created since ``since``, newest first (backtests; not row-scoped: rule authors

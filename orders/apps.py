@@ -8,7 +8,7 @@ class OrdersConfig(AppConfig):
 
     def ready(self) -> None:
         # Ports of lower layers this app fills in (``manage.py erp_ports`` lists them all).
-        from exceptions_center.facts_registry import fact_providers_port, open_sources_port
+        from exceptions_center.facts_registry import fact_providers_port
         from exceptions_center.models import TriggerEvent
         from exceptions_center.ports import (
             TriggerSources,
@@ -19,13 +19,14 @@ class OrdersConfig(AppConfig):
         )
         from exceptions_center.visibility import source_visibility
         from orders import facts, services
+        from orders.models import OPEN_STATUSES
         from orders.selectors import order_ids_visible_to
 
         label = "orders.salesorder"
-        trigger_sources.register(TriggerSources(label), app=self.label, key=TriggerEvent.ORDER_SAVED)
+        sources = TriggerSources(label, open_filter=(("status__in", tuple(str(s) for s in OPEN_STATUSES)),))
+        trigger_sources.register(sources, app=self.label, key=TriggerEvent.ORDER_SAVED)
         hold_refreshers.register(services.order_hold_refresh, app=self.label, key=label)
         source_pages.register("orders:order_detail", app=self.label, key=label)
         fact_value_labels.register(facts.fact_value_labels, app=self.label)
         source_visibility.register(order_ids_visible_to, app=self.label, key=label)
         fact_providers_port.register(facts.ORDER_FACTS, app=self.label, key=TriggerEvent.ORDER_SAVED, order=10)
-        open_sources_port.register(facts.open_orders, app=self.label, key=TriggerEvent.ORDER_SAVED)

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from erp.kernel.money import fen
 from masterdata.models import Party, PartyKind, Product, Tracking, Warehouse
-from orders.models import OPEN_STATUSES, OrderStatus, PaymentTerms, SalesOrder, SalesOrderLine
+from orders.models import OrderStatus, PaymentTerms, SalesOrder, SalesOrderLine
 
 DUPLICATE_WINDOW = dt.timedelta(hours=24)
 _UTC = dt.UTC
@@ -499,9 +499,3 @@ def fact_value_labels() -> dict[str, dict[str, str]]:
         "kind": dict(PartyKind.choices),
         "tracking": dict(Tracking.choices),
     }
-
-
-def open_orders():
-    """The orders a changed ``order.saved`` rule re-evaluates: those still open (not shipped, delivered,
-    invoiced, closed or cancelled), oldest first."""
-    return SalesOrder.objects.filter(status__in=OPEN_STATUSES).order_by("pk")
