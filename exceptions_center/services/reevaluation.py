@@ -5,10 +5,11 @@ When a rule is enabled, or a part that decides or describes its events changes (
 (``rule_reevaluation_run``) re-runs the event's rules on every open source — which sources are open is
 said by the owning app through ``exceptions_center.trigger_sources`` (``TriggerSources.open()``; for
 ``order.saved``: the orders not yet shipped, closed or cancelled) — in batches of
-``ERP_RULES_REEVALUATION["BATCH"]``, one transaction per source with its row locked, pausing ``PAUSE`` seconds between batches so the site is not starved.
-Progress is saved after every batch (the rule page shows it); at the end the rule's history gets a row
-saying how many events were raised and resolved. Re-running changes nothing: events are keyed by (rule,
-source, detail key), and a finished re-evaluation is not run again.
+``ERP_RULES_REEVALUATION["BATCH"]``, one transaction per source with its row locked, pausing ``PAUSE``
+seconds between batches so the site is not starved. Progress is saved after every batch (the rule page
+shows it); at the end the rule's history gets a row saying how many events were raised and resolved. Re-
+running changes nothing: events are keyed by (rule, source, detail key), and a finished re-evaluation is
+not run again.
 """
 
 from __future__ import annotations
