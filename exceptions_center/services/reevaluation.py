@@ -7,8 +7,8 @@ said by the owning app through ``exceptions_center.trigger_sources`` (``TriggerS
 ``order.saved``: the orders not yet shipped, closed or cancelled) — in batches of
 ``ERP_RULES_REEVALUATION["BATCH"]``, one transaction per source with its row locked, pausing ``PAUSE``
 seconds between batches so the site is not starved. Progress is saved after every batch (the rule page
-shows it); at the end the rule's history gets a row saying how many events were raised and resolved. Re-
-running changes nothing: events are keyed by (rule, source, detail key), and a finished re-evaluation is
+shows it); at the end the rule's history gets a row saying how many events were raised and resolved.
+Re-running changes nothing: events are keyed by (rule, source, detail key), and a finished re-evaluation is
 not run again.
 """
 
