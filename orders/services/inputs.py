@@ -72,6 +72,8 @@ LINE_FIELDS = (
     "min_shelf_life_pct",
 )
 _HEADER_TEXTS = ("ship_to_address", "customer_po", "contract_ref", "notes")
+_HEADER_KEYS = frozenset(HEADER_FIELDS)
+_LINE_KEYS = frozenset((*LINE_FIELDS, "id", "line_no"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,8 +194,9 @@ def _line(raw, products: dict[int, Product]) -> OrderLineInput:
     if not isinstance(raw, Mapping):
         return OrderLineInput(errors={"__all__": [_("Each line must be an object.")]})
     errors: dict[str, list] = {}
-    for name in sorted(set(raw) - set(LINE_FIELDS) - {"id", "line_no"}):
-        errors[name] = [_("Unknown field.")]
+    if not _LINE_KEYS.issuperset(raw):
+        for name in sorted(set(raw) - _LINE_KEYS):
+            errors[name] = [_("Unknown field.")]
     values: dict[str, Any] = {}
     line_id = _pk(raw.get("id"))
     if line_id == -1:
@@ -228,8 +231,9 @@ def _lines(lines, errors: dict) -> tuple[OrderLineInput, ...] | None:
 
 def _header(header: Mapping[str, Any], errors: dict) -> dict[str, Any]:
     """Header values: references resolved (customer and ship-to in one query), texts stripped."""
-    for name in sorted(set(header) - set(HEADER_FIELDS)):
-        errors[name] = [_("Unknown field.")]
+    if not _HEADER_KEYS.issuperset(header):
+        for name in sorted(set(header) - _HEADER_KEYS):
+            errors[name] = [_("Unknown field.")]
     values: dict[str, Any] = {}
     parties = _rows(Party, [header.get("customer"), header.get("ship_to")])
     for name, message in (
