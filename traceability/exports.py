@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.http import StreamingHttpResponse
 from django.utils.translation import gettext as _
 
+from erp.kernel.exports import csv_lines, csv_response
 from traceability.selectors import trace_edges_for_export
-
-
-class _Echo:
-    def write(self, value):
-        return value
 
 
 def trace_csv_response(*, lot=None, serial=None, filename: str) -> StreamingHttpResponse:
     """Every hop (received from / shipped to) with time, document, order, party, warehouse and quantity."""
-    writer = csv.writer(_Echo())
     header = [
         _("time"),
         _("kind"),
@@ -32,11 +25,8 @@ def trace_csv_response(*, lot=None, serial=None, filename: str) -> StreamingHttp
     ]
 
     def rows():
-        yield "\ufeff" + writer.writerow(header)
         for row in trace_edges_for_export(lot=lot, serial=serial).iterator(chunk_size=2000):
             when, *rest = row
-            yield writer.writerow([when.isoformat(), *["" if v is None else v for v in rest]])
+            yield [when.isoformat(), *rest]
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(csv_lines(header, rows()), filename=filename)
