@@ -241,6 +241,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 MEDIA_ROOT = Path(os.environ.get("ERP_MEDIA_ROOT", VAR_DIR / "media"))
+# Attachments (erp.kernel.files): kept outside the static and media roots, served only by the
+# permission-checked download view (with DEBUG off too); allowed types and size limit there.
+ERP_PRIVATE_MEDIA_ROOT = Path(os.environ.get("DJANGO_PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
+ERP_ATTACHMENT_MAX_BYTES = int(os.environ.get("ERP_ATTACHMENT_MAX_MB", "20")) * 1024 * 1024
 MEDIA_URL = "/media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024  # 10,000-serial receipts in one request
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000

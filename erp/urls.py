@@ -32,6 +32,7 @@ urlpatterns = [
     path("accounts/tokens/revoke-all/", views.account_tokens_revoke_all, name="account-tokens-revoke-all"),
     path("accounts/tokens/<str:token_key>/revoke/", views.account_token_revoke, name="account-token-revoke"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment-download"),
     path("admin/", admin.site.urls),
     path(
         "audit/",
@@ -46,6 +47,11 @@ urlpatterns = [
     path("api/v1/auth/logout-all/", views.TokenLogoutAllView.as_view(), name="api-logout-all"),
     path("api/v1/auth/tokens/", views.TokenListView.as_view(), name="api-token-list"),
     path("api/v1/auth/tokens/<str:token_key>/", views.TokenRevokeView.as_view(), name="api-token-revoke"),
+    path(
+        "api/v1/attachments/<int:pk>/download/",
+        views.AttachmentDownloadApiView.as_view(),
+        name="api-attachment-download",
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # Our own template: drf-spectacular's loads web fonts from Google, and nothing may need the internet.

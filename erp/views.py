@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from knox.models import AuthToken
 from rest_framework import exceptions, serializers
@@ -32,7 +33,7 @@ from rest_framework.views import APIView
 
 from erp import forms, selectors, tokens
 from erp.kernel.api_errors import ErrorSerializer, error_body
-from erp.kernel.errors import DomainError
+from erp.kernel.errors import DomainError, NotFoundOrForbidden
 
 
 @login_required
@@ -262,6 +263,51 @@ def account_tokens_revoke_all(request):
     count = tokens.api_tokens_revoke_all(user=request.user, reason="revoked on the account page")
     messages.success(request, _("%(count)s API token(s) revoked.") % {"count": count})
     return redirect("account-tokens")
+
+
+def _readable_attachment(user, pk: int):
+    """The attachment if ``user`` may read it; the same 404 for "missing" and "not allowed"."""
+    from erp.kernel.files import attachment_may_read
+    from erp.models import Attachment
+
+    attachment = Attachment.objects.select_related("owner_type").filter(pk=pk).first()
+    if attachment is None or not attachment_may_read(user, attachment):
+        raise NotFoundOrForbidden()
+    return attachment
+
+
+@never_cache
+@login_required
+def attachment_download(request, pk: int):
+    """Download an attached file (always as a download, never shown inline) if the user may read its record."""
+    from django.http import Http404
+
+    from erp.kernel.files import attachment_response
+
+    try:
+        attachment = _readable_attachment(request.user, pk)
+    except NotFoundOrForbidden as exc:
+        raise Http404 from exc
+    return attachment_response(attachment)
+
+
+class AttachmentDownloadApiView(APIView):
+    """``GET /api/v1/attachments/<id>/download/``: the file, for token clients; 404 when not readable."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={
+            (200, "application/octet-stream"): OpenApiTypes.BINARY,
+            401: ErrorSerializer,
+            404: ErrorSerializer,
+        },
+        description="The attached file as a download (Content-Disposition: attachment).",
+    )
+    def get(self, request, pk: int, format=None):
+        from erp.kernel.files import attachment_response
+
+        return attachment_response(_readable_attachment(request.user, pk))
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

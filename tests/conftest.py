@@ -153,3 +153,9 @@ def _auth_throttle_off(monkeypatch):
     from rest_framework.throttling import ScopedRateThrottle
 
     monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"auth": None})
+
+
+@pytest.fixture(autouse=True)
+def _private_media_root(settings, tmp_path_factory):
+    """Attachments go to a temporary folder, never to the working copy's var/private."""
+    settings.ERP_PRIVATE_MEDIA_ROOT = tmp_path_factory.getbasetemp() / "private"
