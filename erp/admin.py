@@ -23,9 +23,15 @@ if admin.site.is_registered(User):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Django's user admin; setting a password or deactivating a user revokes their API tokens."""
+    """Django's user admin; setting a password or deactivating a user revokes their API tokens; users
+    cannot be deleted (deactivate them)."""
 
     change_password_form = erp_forms.AdminPasswordChangeForm
+
+    def has_delete_permission(self, request, obj=None):
+        # Users are deactivated, never deleted: history rows, signatures and logs name them for good
+        # (R29: the history tables refuse the UPDATE a deletion would make to their user column).
+        return False
 
     def save_model(self, request, obj, form, change):
         deactivated = change and "is_active" in form.changed_data and not obj.is_active

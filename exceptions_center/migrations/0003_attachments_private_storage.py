@@ -22,6 +22,8 @@ def copy_legacy_files(apps, schema_editor):
     import filetype
 
     EventLogEntry = apps.get_model("exceptions_center", "EventLogEntry")
+    if "legacy_attachment" not in {field.name for field in EventLogEntry._meta.get_fields()}:
+        return  # replayed on today's models (tests/conftest.py reference_data_reload): nothing to copy
     Attachment = apps.get_model("erp", "Attachment")
     ContentType = apps.get_model("contenttypes", "ContentType")
     entries = EventLogEntry.objects.exclude(legacy_attachment="").exclude(legacy_attachment__isnull=True)
