@@ -31,7 +31,7 @@ def copy_legacy_files(apps, schema_editor):
         return
     owner_type, _created = ContentType.objects.get_or_create(app_label="exceptions_center", model="exceptionevent")
     for entry in entries.order_by("pk").iterator():
-        name = entry.legacy_attachment
+        name = entry.legacy_attachment.name
         if not default_storage.exists(name):
             logger.warning("event log entry %s: file %s is missing, not copied", entry.pk, name)
             continue
