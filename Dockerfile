@@ -26,7 +26,7 @@ RUN DJANGO_SECRET_KEY=build-only-not-secret DATABASE_URL=postgresql://build@loca
     python manage.py compilemessages_if_needed \
  && DJANGO_SECRET_KEY=build-only-not-secret DATABASE_URL=postgresql://build@localhost/build \
     python manage.py collectstatic --noinput --verbosity 0 \
- && mkdir -p /app/var/media \
+ && mkdir -p /app/var/media /app/var/private \
  && chown -R erp:erp /app/var
 
 USER erp

@@ -47,9 +47,11 @@ def setup_django():
 
 def seed(lines: int = 20):
     """A customer, a cold-storage warehouse, 20 products with ample released stock, an integrator token."""
+    import datetime
+
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     from masterdata.models import Party, Product, Warehouse
     from masterdata.validators import gtin_check_digit
@@ -59,7 +61,8 @@ def seed(lines: int = 20):
         user.set_unusable_password()
         user.save()
         user.groups.add(Group.objects.get(name="integrator"))
-    token, _ = Token.objects.get_or_create(user=user)
+    # A fresh API token per run (only its digest is stored, so an old one cannot be read back).
+    _row, token = AuthToken.objects.create(user=user, expiry=datetime.timedelta(hours=2))
     customer = Party.objects.filter(code="BENCH-HOSP").first()
     if customer is None:
         customer = Party(
@@ -98,7 +101,7 @@ def seed(lines: int = 20):
         )
         products.append(product)
     stock_seed(warehouse, products)
-    return token.key, customer, warehouse, products
+    return token, customer, warehouse, products
 
 
 def stock_seed(warehouse, products) -> None:

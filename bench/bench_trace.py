@@ -123,15 +123,15 @@ def pct(values, p):
 
 
 def bench_receive(runs: int = 3, units: int = 10_000) -> None:
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
     from rest_framework.test import APIClient
 
     from traceability.models import SerialUnit
 
     user = _user("integrator")
-    token, _ = Token.objects.get_or_create(user=user)
+    _row, token = AuthToken.objects.create(user=user, expiry=timedelta(hours=2))
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     supplier = _party("BENCH-SUP", PartyKind.SUPPLIER, "基准供应商")
     warehouse = _warehouse("BENCH-WH")
     product = _product(1, Tracking.SERIAL)

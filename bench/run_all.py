@@ -23,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -147,14 +148,14 @@ def api_figures(requests: int) -> list[dict]:
 
     django.setup()
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
     from rest_framework.test import APIClient
 
     def client_for(username: str) -> APIClient:
         user = get_user_model().objects.get(username=username)
-        token, _ = Token.objects.get_or_create(user=user)
+        _row, token = AuthToken.objects.create(user=user, expiry=timedelta(hours=2))
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         return client
 
     integrator, rep = client_for("integrator1"), client_for("sales1")

@@ -19,3 +19,7 @@ class ErpConfig(AppConfig):
         # the last installed app, after auth has created every app's permissions.
         last_app = list(apps.get_app_configs())[-1]
         post_migrate.connect(sync_role_permissions, sender=last_app, dispatch_uid="erp_sync_roles")
+        # Append-only tables refuse UPDATE/DELETE in the database; history tables added later get it too.
+        from erp.kernel.append_only import append_only_sync
+
+        post_migrate.connect(append_only_sync, sender=last_app, dispatch_uid="erp_append_only")

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-
 from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from erp import audit
+from erp.kernel.exports import csv_lines, csv_response
 
 REPORT_PERMISSION = "erp.view_history_report"
 PAGE_SIZE = 25
@@ -72,11 +70,6 @@ def history_report(request):
     return render(request, template, {"form": form, "page_obj": page_obj, "entries": entries})
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @require_GET
 @login_required
 @permission_required(REPORT_PERMISSION, raise_exception=True)
@@ -84,19 +77,13 @@ def history_export(request):
     """The same filtered changes as CSV, one line per changed field (UTF-8 with BOM for spreadsheet tools)."""
     form = HistoryFilterForm(request.GET or None)
     kwargs = form.search_kwargs() if (not form.is_bound or form.is_valid()) else None
-    writer = csv.writer(_Echo())
     language = translation.get_language()
 
     def lines():
         # Streaming runs after the view returns: keep the user's language for labels and values.
         with translation.override(language):
-            yield "\ufeff"
-            if kwargs is None:
-                return
-            for row in audit.history_csv_rows(audit.history_search(**kwargs)):
-                yield writer.writerow(row)
+            rows = audit.history_csv_rows(audit.history_search(**kwargs)) if kwargs is not None else ()
+            yield from csv_lines(None, rows)
 
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="history-{stamp}.csv"'
-    return response
+    return csv_response(lines(), filename=f"history-{stamp}.csv")

@@ -1,8 +1,11 @@
-"""Infrastructure rows shared by every app: document counters and idempotency keys."""
+"""Infrastructure rows shared by every app: document counters, idempotency keys, signatures, attachments."""
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from erp.kernel.files import get_private_storage
 
 
 class DocumentSequence(models.Model):
@@ -84,3 +87,52 @@ class ElectronicSignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.printed_name} {self.meaning} {self.signed_at:%Y-%m-%d %H:%M}"
+
+
+def _attachment_path(instance, filename: str) -> str:
+    """A random name in a month folder: the user's file name never reaches the file system."""
+    import uuid
+
+    from django.utils import timezone
+
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file attached to a record (event evidence, later licences, certificates, contracts).
+
+    Rows are never changed or deleted (append-only in the database too): a new upload under the same
+    ``slot`` of the same record is its next ``version`` and the earlier ones stay readable. The file lives
+    in private storage (``erp.kernel.files``) and is served only by the permission-checked download view.
+    """
+
+    owner_type = models.ForeignKey("contenttypes.ContentType", on_delete=models.PROTECT, related_name="+")
+    owner_id = models.PositiveBigIntegerField()
+    owner = GenericForeignKey("owner_type", "owner_id")
+    slot = models.CharField(
+        _("slot"), max_length=100, help_text=_("Which document of the record this is; versions count per slot.")
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    file = models.FileField(_("file"), storage=get_private_storage, upload_to=_attachment_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["owner_type", "owner_id", "slot", "-version"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        indexes = [models.Index(fields=["owner_type", "owner_id"], name="erp_attachment_owner")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner_type", "owner_id", "slot", "version"], name="%(app_label)s_%(class)s_version_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} (v{self.version})"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -65,7 +66,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     # third party
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -88,6 +90,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a locked-out login into the lockout page (or the API's 429).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "erp.urls"
@@ -157,6 +161,8 @@ CELERY_BEAT_SCHEDULE: dict = {
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username + address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "erp.kernel.auth_backends.ModelBackendOneQuery",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -170,6 +176,33 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 GUARDIAN_RAISE_403 = True
+
+# Login lockout (django-axes): after AXES_FAILURE_LIMIT failed log-ins for one username from one address
+# (web page, admin and API token alike) that pair is locked for AXES_COOLOFF_TIME, or until an admin
+# deletes the attempt in the admin ("Access attempts") or runs `manage.py axes_reset_username`.
+# Every failure is kept (AccessAttempt, AccessFailureLog), every log-in in AccessLog.
+AXES_ENABLED = env_bool("ERP_LOCKOUT_ENABLED", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("ERP_LOCKOUT_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("ERP_LOCKOUT_MINUTES", "30")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "erp.views.lockout_response"
+AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "old_password", "new_password1", "new_password2"]
+# Behind ERP_PROXY_COUNT reverse proxies the client's address is the one the first proxy appended to
+# X-Forwarded-For (the same rule as DRF's throttles, NUM_PROXIES below); without proxies, REMOTE_ADDR.
+ERP_PROXY_COUNT = int(os.environ.get("ERP_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "erp.kernel.auth_backends.client_ip_address"
+
+# API tokens (django-rest-knox): stored as a SHA-512 digest and an 15-character prefix, never in clear;
+# each expires ERP_API_TOKEN_DAYS after it is issued; revoked by logout, by the user on their account
+# page, and all at once when the password changes or the user is deactivated.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=int(os.environ.get("ERP_API_TOKEN_DAYS", "30"))),
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_LIMIT_PER_USER": 20,
+    "AUTO_REFRESH": False,
+}
 # History is append-only: the admin shows it but never reverts or edits it.
 SIMPLE_HISTORY_REVERT_DISABLED = True
 SIMPLE_HISTORY_EDIT = False
@@ -202,6 +235,10 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG or TESTING
 MEDIA_ROOT = Path(os.environ.get("ERP_MEDIA_ROOT", VAR_DIR / "media"))
+# Attachments (erp.kernel.files): kept outside the static and media roots, served only by the
+# permission-checked download view (with DEBUG off too); allowed types and size limit there.
+ERP_PRIVATE_MEDIA_ROOT = Path(os.environ.get("DJANGO_PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
+ERP_ATTACHMENT_MAX_BYTES = int(os.environ.get("ERP_ATTACHMENT_MAX_MB", "20")) * 1024 * 1024
 MEDIA_URL = "/media/"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024  # 10,000-serial receipts in one request
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
@@ -244,6 +281,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "erp.kernel.schema.AutoSchema",
     "EXCEPTION_HANDLER": "erp.kernel.api_errors.exception_handler",
+    # Log-in and token endpoints (throttle_scope "auth"): per client address, in the default cache
+    # (Redis when REDIS_URL is set, so every web process counts together).
+    "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("ERP_AUTH_RATE", "20/min")},
+    "NUM_PROXIES": ERP_PROXY_COUNT,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {

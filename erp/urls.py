@@ -15,7 +15,14 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before Django's own account URLs: these two also revoke the user's API tokens.
+    path("accounts/password_change/", views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/reset/<uidb64>/<token>/", views.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
+    path("accounts/tokens/", views.account_tokens, name="account-tokens"),
+    path("accounts/tokens/revoke-all/", views.account_tokens_revoke_all, name="account-tokens-revoke-all"),
+    path("accounts/tokens/<str:token_key>/revoke/", views.account_token_revoke, name="account-token-revoke"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment-download"),
     path("admin/", admin.site.urls),
     path(
         "audit/",
@@ -25,7 +32,16 @@ urlpatterns = [
     path("audit/", include("erp.audit_urls")),
     path("api/v1/", views.ApiRootView.as_view(), name="api-v1-root"),
     path("api/v1/", include(api_patterns)),
-    path("api/v1/auth/token/", views.ObtainTokenView.as_view(), name="api-token"),
+    path("api/v1/auth/token/", views.TokenLoginView.as_view(), name="api-token"),
+    path("api/v1/auth/logout/", views.TokenLogoutView.as_view(), name="api-logout"),
+    path("api/v1/auth/logout-all/", views.TokenLogoutAllView.as_view(), name="api-logout-all"),
+    path("api/v1/auth/tokens/", views.TokenListView.as_view(), name="api-token-list"),
+    path("api/v1/auth/tokens/<str:token_key>/", views.TokenRevokeView.as_view(), name="api-token-revoke"),
+    path(
+        "api/v1/attachments/<int:pk>/download/",
+        views.AttachmentDownloadApiView.as_view(),
+        name="api-attachment-download",
+    ),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     # Our own template: drf-spectacular's loads web fonts from Google, and nothing may need the internet.

@@ -29,6 +29,16 @@ class AttachForm(forms.Form):
     attachment = forms.FileField(label=_("Evidence (file)"))
     comment = forms.CharField(label=_("Note"), required=False, max_length=1000)
 
+    def __init__(self, *args, **kwargs) -> None:
+        from erp.kernel.files import allowed_types, max_bytes
+
+        super().__init__(*args, **kwargs)
+        # The checks themselves run in the service (erp.kernel.files); the form says what they accept.
+        self.fields["attachment"].help_text = _(
+            "PDF, image (PNG, JPEG, TIFF, WebP), Word, Excel, PowerPoint, TXT or CSV; at most %(mb)s MB."
+        ) % {"mb": max_bytes() // (1024 * 1024)}
+        self.fields["attachment"].widget.attrs["accept"] = ",".join(f".{ext}" for ext in allowed_types())
+
 
 class ResolveForm(forms.Form):
     reason = forms.CharField(label=_("How was it resolved?"), widget=TEXTAREA, max_length=4000)

@@ -405,7 +405,15 @@ class EventLogEntry(models.Model):
     )
     action = models.CharField(_("action"), max_length=14, choices=LogAction.choices)
     comment = models.TextField(_("comment"), blank=True)
-    attachment = models.FileField(_("attachment"), upload_to="exceptions/%Y/%m/", blank=True)
+    # Evidence file: an erp.Attachment of the event (private storage, permission-checked download).
+    attachment = models.ForeignKey(
+        "erp.Attachment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("attachment"),
+    )
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:

@@ -92,7 +92,7 @@ def exception_event_get(*, user, number: str) -> ExceptionEvent:
         "assignees",
         Prefetch("tasks", queryset=HandlingTask.objects.select_related("department", "assignee", "closed_by")),
         Prefetch("steps", queryset=ApprovalStep.objects.select_related("department", "decided_by")),
-        Prefetch("log", queryset=EventLogEntry.objects.select_related("actor")),
+        Prefetch("log", queryset=EventLogEntry.objects.select_related("actor", "attachment")),
     )
     return object_get_for(queryset, user, "view", number=number)
 

@@ -128,11 +128,26 @@ def api_client_for():
     """An API client authenticated as the given user by token (as integrators call us)."""
 
     def _client(user) -> APIClient:
-        from rest_framework.authtoken.models import Token
+        from knox.models import AuthToken
 
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _token, secret = AuthToken.objects.create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
         return client
 
     return _client
+
+
+@pytest.fixture(autouse=True)
+def _auth_throttle_off(monkeypatch):
+    """The log-in/token throttle counts per address in the shared cache (Redis in CI) across tests; every
+    test logs in from 127.0.0.1, so it is lifted here and tested on its own (tests/erp/test_lockout.py)."""
+    from rest_framework.throttling import ScopedRateThrottle
+
+    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"auth": None})
+
+
+@pytest.fixture(autouse=True)
+def _private_media_root(settings, tmp_path_factory):
+    """Attachments go to a temporary folder, never to the working copy's var/private."""
+    settings.ERP_PRIVATE_MEDIA_ROOT = tmp_path_factory.getbasetemp() / "private"

@@ -1,5 +1,5 @@
 """Authentication: Django's ``ModelBackend`` with the user's permissions and group names read in one
-query, and DRF's token authentication reading the token, its user and those in one query too.
+query, and the API token authentication reading the token, its user and those in one query too.
 
 Every API request checks model permissions, so loading them is on the path of every request. Django's
 backend reads the user's own permissions and the permissions of their groups in two ORM queries;
@@ -9,21 +9,33 @@ the user object for the request (``_perm_cache``, as Django does, so ``user.get_
 take Django's own path. Nothing is kept across requests: a permission change is seen by the next
 request.
 
-``TokenAuthentication`` (the API's first authentication class) answers what DRF's does, with the same
-errors, but reads the token, its user, the user's permissions and group names in one statement: an
-integrator's request costs one query before the view instead of three.
+``TokenAuthentication`` (the API's first authentication class) checks a django-rest-knox token: only
+its SHA-512 digest and a 15-character prefix are stored, so the secret is hashed with knox's own helper
+first and the row is found by prefix and digest. That row, its user, the user's permissions and group
+names come in one statement: an integrator's request costs one query before the view (knox's own class
+takes two and more). An expired token is refused like an unknown one (the same "Invalid token.");
+expired rows are deleted when their user next logs in (``erp.tokens``).
 """
 
 from __future__ import annotations
 
+from hmac import compare_digest
+
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework import authentication, exceptions
-from rest_framework.authtoken.models import Token
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from knox.auth import TokenAuthentication as KnoxTokenAuthentication
+from knox.crypto import hash_token
+from knox.models import AuthToken
+from knox.settings import CONSTANTS
+from rest_framework import exceptions
 
 _SQL: dict[str, str] = {}
 
@@ -66,15 +78,20 @@ def _sql() -> str:
     return _SQL["user"]
 
 
+_TOKEN_COLUMNS = ["digest", "token_key", "user_id", "created", "expiry"]
+
+
 def _token_sql() -> str:
-    """The token's creation time, its user's columns, then the user's permissions and group names."""
+    """The token's columns, its user's columns, then the user's permissions and group names."""
     if "token" not in _SQL:
         user_model = get_user_model()
         user_table = user_model._meta.db_table
+        token_columns = ", ".join(f"t.{name}" for name in _TOKEN_COLUMNS)
         columns = ", ".join(f'u."{field.column}"' for field in user_model._meta.concrete_fields)
         _SQL["token"] = (
-            f"SELECT t.created, {columns}, ARRAY({_perms_sql('u.id')}), ARRAY({_groups_sql('u.id')}) "
-            f"FROM {Token._meta.db_table} t JOIN {user_table} u ON u.id = t.user_id WHERE t.key = %(key)s"
+            f"SELECT {token_columns}, {columns}, ARRAY({_perms_sql('u.id')}), ARRAY({_groups_sql('u.id')}) "
+            f"FROM {AuthToken._meta.db_table} t JOIN {user_table} u ON u.id = t.user_id "
+            f"WHERE t.token_key = %(key)s AND t.digest = %(digest)s"
         )
     return _SQL["token"]
 
@@ -120,22 +137,54 @@ def user_group_names(user) -> frozenset[str]:
     return names
 
 
-class TokenAuthentication(authentication.TokenAuthentication):
-    """DRF's token authentication in one query (module docstring); the same answers and errors."""
+class TokenAuthentication(KnoxTokenAuthentication):
+    """knox token authentication in one query (module docstring); knox's answers and errors."""
 
-    def authenticate_credentials(self, key):
+    def authenticate_credentials(self, token):
+        message = _("Invalid token.")
+        try:
+            secret = token.decode("ascii")
+            digest = hash_token(secret)
+        except (UnicodeDecodeError, ValueError, TypeError):
+            raise exceptions.AuthenticationFailed(message) from None
         user_model = get_user_model()
-        using = router.db_for_read(Token)
+        using = router.db_for_read(AuthToken)
         with connections[using].cursor() as cursor:
-            cursor.execute(_token_sql(), {"key": key})
+            cursor.execute(_token_sql(), {"key": secret[: CONSTANTS.TOKEN_KEY_LENGTH], "digest": digest})
             row = cursor.fetchone()
-        if row is None:
-            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if row is None or not compare_digest(row[0], digest):
+            raise exceptions.AuthenticationFailed(message)
+        expiry = row[4]
+        if expiry is not None and expiry <= timezone.now():
+            raise exceptions.AuthenticationFailed(message)
         fields = user_model._meta.concrete_fields
-        user = user_model.from_db(using, [f.attname for f in fields], row[1 : 1 + len(fields)])
+        start = len(_TOKEN_COLUMNS)
+        user = user_model.from_db(using, [f.attname for f in fields], row[start : start + len(fields)])
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
         _remember(user, row[-2], row[-1])
-        token = Token.from_db(using, ["key", "user_id", "created"], [key, user.pk, row[0]])
-        token.user = user
-        return user, token
+        auth_token = AuthToken.from_db(using, ["digest", "token_key", "user_id", "created", "expiry"], row[:start])
+        auth_token.user = user
+        return user, auth_token
+
+
+def client_ip_address(request) -> str | None:
+    """The client's address for lockout and throttling: behind ``ERP_PROXY_COUNT`` proxies, the entry the
+    first proxy appended to ``X-Forwarded-For`` (a client can forge the entries before it); else
+    ``REMOTE_ADDR``. DRF's throttles apply the same rule (``NUM_PROXIES``)."""
+    proxies = getattr(settings, "ERP_PROXY_COUNT", 0)
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    if proxies and forwarded:
+        addresses = [part.strip() for part in forwarded.split(",")]
+        return addresses[-min(proxies, len(addresses))]
+    return request.META.get("REMOTE_ADDR")
+
+
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    """The OpenAPI security scheme of ``TokenAuthentication``: ``Authorization: Token <secret>``."""
+
+    target_class = TokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")

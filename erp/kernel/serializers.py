@@ -37,3 +37,21 @@ class CachedFieldsMixin:
             cached = super().get_fields()
             cls._cached_fields = cached
         return {name: _field_copy(field) for name, field in cached.items()}
+
+
+class AttachmentSerializer(serializers.Serializer):
+    """An attached file as the API shows it: name, type, size, checksum, version and where to download it."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="original_name")
+    content_type = serializers.CharField()
+    size = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    version = serializers.IntegerField()
+    uploaded_at = serializers.DateTimeField()
+    download = serializers.SerializerMethodField()
+
+    def get_download(self, attachment) -> str:
+        from rest_framework.reverse import reverse
+
+        return reverse("api-attachment-download", args=[attachment.pk], request=self.context.get("request"))

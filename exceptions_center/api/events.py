@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from erp.kernel.api_errors import ErrorSerializer
 from erp.kernel.people import person_name
+from erp.kernel.serializers import AttachmentSerializer
 from erp.models import SignatureMeaning
 from exceptions_center import selectors
 from exceptions_center.filters import ExceptionEventFilterSet
@@ -63,6 +64,8 @@ class EventLogEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = EventLogEntry
         fields = ["id", "at", "actor", "action", "comment", "attachment", "data"]
+
+    attachment = AttachmentSerializer(allow_null=True, read_only=True)
 
 
 class ExceptionEventSerializer(serializers.ModelSerializer):
@@ -239,6 +242,7 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
                 "steps__department",
                 "steps__decided_by",
                 "log__actor",
+                "log__attachment",
             )
         )
 

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history
 
+from erp.attachments import attachment_add
 from erp.kernel.errors import DomainError, PermissionDenied
 from erp.kernel.history import history_stamp
 from erp.models import SignatureMeaning
@@ -446,19 +447,25 @@ def exception_event_comment(*, event: ExceptionEvent, user, comment: str) -> Eve
 
 
 def exception_event_attach(*, event: ExceptionEvent, user, attachment, comment: str = "") -> EventLogEntry:
-    """Attach a piece of evidence (a file) to the event's log."""
+    """Attach a piece of evidence (a file) to the event's log.
+
+    The file must pass the attachment checks (type by extension and content, size: ``erp.kernel.files``);
+    it is stored as an ``erp.Attachment`` of the event (a file of the same name is its next version) and
+    downloaded only by those who may view the event.
+    """
     if not attachment:
         raise DomainError.on_field("attachment", _("Choose a file to attach."))
     with transaction.atomic():
         event = _lock(event.pk)
         _require_event_actor(user, event)
+        stored = attachment_add(owner=event, upload=attachment, user=user, field="attachment")
         entry = _log(
             event,
             action=LogAction.ATTACHED,
             actor=user,
             comment=(comment or "").strip(),
-            attachment=attachment,
-            data={"filename": getattr(attachment, "name", "")},
+            attachment=stored,
+            data={"filename": stored.original_name, "version": stored.version},
         )
         _save(event, user=user, reason="attachment", fields=[])
         return entry

@@ -71,37 +71,57 @@ def test_group_names_without_permissions_read(make_user):
 
 @pytest.mark.django_db
 def test_token_request_reads_token_user_and_permissions_in_one_query(make_user):
-    from rest_framework.authtoken.models import Token
+    # given an integrator's knox token
+    from knox.models import AuthToken
     from rest_framework.test import APIClient
 
     user = make_user("integrator")
-    token = Token.objects.create(user=user)
+    _token, secret = AuthToken.objects.create(user=user)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+    # when
     with CaptureQueriesContext(connection) as queries:
         response = client.get("/api/v1/masterdata/warehouses/")
+    # then token, user, permissions and groups came in one statement
     assert response.status_code == 200
-    before_view = [q["sql"] for q in queries.captured_queries if "auth_" in q["sql"] or "authtoken" in q["sql"]]
+    before_view = [q["sql"] for q in queries.captured_queries if "auth_" in q["sql"] or "knox" in q["sql"]]
     assert len(before_view) == 1
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("case", ["unknown", "inactive"])
-def test_token_refused_for_an_unknown_key_or_an_inactive_user(make_user, case):
-    from rest_framework.authtoken.models import Token
+@pytest.mark.parametrize("case", ["unknown", "inactive", "expired", "wrong_secret_same_prefix", "not_ascii", "old_drf"])
+def test_token_refused_for_an_unknown_expired_or_forged_key_or_an_inactive_user(make_user, case):
+    # given
+    import datetime as dt
+
+    from knox.models import AuthToken
     from rest_framework.test import APIClient
 
     user = make_user("integrator")
-    token = Token.objects.create(user=user)
-    key = token.key
+    token, secret = AuthToken.objects.create(user=user)
     if case == "unknown":
-        key = "0" * 40
-    else:
+        secret = "0" * 64
+    elif case == "inactive":
         user.is_active = False
         user.save()
+    elif case == "expired":
+        AuthToken.objects.filter(pk=token.pk).update(expiry=token.created - dt.timedelta(seconds=1))
+    elif case == "wrong_secret_same_prefix":
+        secret = secret[:15] + ("0" if secret[15] != "0" else "1") + secret[16:]
+    elif case == "not_ascii":
+        secret = "令牌" * 10
+    else:  # a DRF token of the kind issued before knox: 40 hex characters
+        secret = "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b"
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    response = client.get("/api/v1/masterdata/warehouses/", HTTP_ACCEPT_LANGUAGE="en")
+    # when
+    response = client.get(
+        "/api/v1/masterdata/warehouses/",
+        HTTP_ACCEPT_LANGUAGE="en",
+        HTTP_AUTHORIZATION=f"Token {secret}".encode().decode("latin-1"),
+    )
+    # then
     assert response.status_code == 401
-    expected = "Invalid token." if case == "unknown" else "User inactive or deleted."
-    assert expected in response.content.decode()
+    assert response.json()["code"] == "authentication_failed"
+    expected = "User inactive or deleted." if case == "inactive" else "Invalid token."
+    assert response.json()["message"] == expected
+    assert AuthToken.objects.filter(pk=token.pk).exists()  # a failed request deletes nothing

@@ -40,6 +40,14 @@ LOGGED_IN = {
     "password_change_done",
     "api-root",  # the list of API endpoints, no data
     "api-v1-root",  # the same for the whole API version
+    # the user's own API tokens: list, revoke one / all, logout (never anybody else's)
+    "account-tokens",
+    "account-tokens-revoke-all",
+    "account-token-revoke",
+    "api-token-list",
+    "api-token-revoke",
+    "api-logout",
+    "api-logout-all",
     # the user's own in-app notifications (list and "mark as read"), never anybody else's
     "notification-list",
     "notification-mark-read",

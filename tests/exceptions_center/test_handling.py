@@ -227,7 +227,7 @@ def test_comment_and_attach_write_the_log(high_event, compliance_user):
     )
     entries = list(high_event.log.filter(actor=compliance_user).values_list("action", flat=True))
     assert entries == [LogAction.COMMENTED, LogAction.ATTACHED]
-    assert high_event.log.get(action=LogAction.ATTACHED).attachment.name.endswith(".pdf")
+    assert high_event.log.get(action=LogAction.ATTACHED).attachment.original_name.endswith(".pdf")
 
 
 def _actions(event, user, other):

@@ -744,17 +744,17 @@ def test_an_overlong_idempotency_key_is_refused(api):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_with_the_same_idempotency_key_create_one_party(make_user):
     # given eight clients sending the same request at the same moment, each on its own DB connection
-    from rest_framework.authtoken.models import Token
+    from knox.models import AuthToken
 
     user = make_user("integrator")
-    token = Token.objects.create(user=user)
+    _token, secret = AuthToken.objects.create(user=user)
     barrier = threading.Barrier(8)
     responses, errors = [], []
 
     def send():
         try:
             client = APIClient()
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
             barrier.wait(timeout=10)
             responses.append(client.post(PARTIES, party_payload(), format="json", HTTP_IDEMPOTENCY_KEY="race-1"))
         except Exception as exc:
