@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
         ("erp", "0004_attachments"),
         ("masterdata", "0005_party_licence_number"),
         ("orders", "0005_line_min_shelf_life_pct"),
-        ("exceptions_center", "0003_attachments_private_storage"),
+        ("exceptions_center", "0004_attachments_private_storage"),
         ("traceability", "0005_stock_awaiting_release_customer_returns"),
     ]
 
