@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from erp.kernel.api import NumericLookupMixin
 from erp.kernel.api_errors import ErrorSerializer
 from erp.kernel.people import person_name
 from erp.models import SignatureMeaning
@@ -219,7 +220,7 @@ STEP_ID = OpenApiParameter("step_id", int, OpenApiParameter.PATH)
     list=extend_schema(summary="List exception events (queue order: overdue first, then severity)."),
     retrieve=extend_schema(summary="One exception event with its tasks, approval steps and log."),
 )
-class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
+class ExceptionEventViewSet(NumericLookupMixin, viewsets.ReadOnlyModelViewSet):
     """Exception events raised by the rules, and their handling."""
 
     permission_classes = [CanViewEvents]
