@@ -280,11 +280,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "erp.kernel.schema.AutoSchema",
     "EXCEPTION_HANDLER": "erp.kernel.api_errors.exception_handler",
-    # JSON with a nesting-depth limit and no NUL characters (erp.kernel.parsers).
+    # JSON with a nesting-depth limit; no NUL characters in any body (erp.kernel.parsers).
     "DEFAULT_PARSER_CLASSES": [
         "erp.kernel.parsers.JSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "erp.kernel.parsers.FormParser",
+        "erp.kernel.parsers.MultiPartParser",
     ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

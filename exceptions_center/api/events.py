@@ -13,11 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from erp.kernel.api import NumericLookupMixin
 from erp.kernel.api_errors import ErrorSerializer
+from erp.kernel.parsers import FormParser, JSONParser, MultiPartParser
 from erp.kernel.people import person_name
 from erp.models import SignatureMeaning
 from exceptions_center import selectors

@@ -381,3 +381,55 @@ def test_pages_carry_a_content_security_policy_without_inline_scripts(admin_brow
     script_src = next(part for part in policy.split(";") if part.strip().startswith("script-src"))
     assert "'unsafe-inline'" not in script_src and "'unsafe-eval'" not in script_src
     assert "<script>" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_nul_in_a_form_body_on_the_api_is_a_400_and_changes_nothing(admin_api):
+    # given (found by schemathesis: PATCH /exceptions/rules/{id}/ with a form body whose route held a NUL)
+    party = PartyFactory(address="old")
+
+    # when
+    response = admin_api.patch(
+        f"/api/v1/masterdata/parties/{party.pk}/",
+        data="address=new%00",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    # then
+    _is_error_shape(response, 400, "parse_error")
+    party.refresh_from_db()
+    assert party.address == "old"
+
+
+# --- sessions ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_an_idle_session_ends(admin_browser, settings):
+    # given a session whose last request is older than the idle limit
+    settings.ERP_SESSION_IDLE_SECONDS = 60
+    assert admin_browser.get("/masterdata/parties/").status_code == 200
+    session = admin_browser.session
+    session["_erp_session_seen"] -= 61
+    session.save()
+
+    # when
+    response = admin_browser.get("/masterdata/parties/")
+
+    # then the user is sent to the login page
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_a_session_ends_after_its_maximum_age_even_when_active(admin_browser, settings):
+    # given a session older than SESSION_COOKIE_AGE
+    assert admin_browser.get("/masterdata/parties/").status_code == 200
+    session = admin_browser.session
+    session["_erp_session_started"] -= settings.SESSION_COOKIE_AGE + 1
+    session.save()
+
+    # when
+    response = admin_browser.get("/masterdata/parties/")
+
+    # then
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
