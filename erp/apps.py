@@ -19,3 +19,11 @@ class ErpConfig(AppConfig):
         # the last installed app, after auth has created every app's permissions.
         last_app = list(apps.get_app_configs())[-1]
         post_migrate.connect(sync_role_permissions, sender=last_app, dispatch_uid="erp_sync_roles")
+
+        # Infrastructure: a new session records its login time as part of the login's own session write,
+        # so the session timeout costs no extra write on the next request.
+        from django.contrib.auth.signals import user_logged_in
+
+        from erp.middleware import session_stamp_login
+
+        user_logged_in.connect(session_stamp_login, dispatch_uid="erp_session_stamp_login")

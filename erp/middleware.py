@@ -153,6 +153,14 @@ class RequestGuardMiddleware:
         return None
 
 
+def session_stamp_login(sender, request, user, **kwargs) -> None:
+    """At login (``user_logged_in``): the session starts now; saved with the login's own session write."""
+    session = getattr(request, "session", None)
+    if session is not None:
+        now = int(time.time())
+        session[SessionTimeoutMiddleware.STARTED] = session[SessionTimeoutMiddleware.SEEN] = now
+
+
 class SessionTimeoutMiddleware:
     """Ends a browser session when it has been idle too long or has reached its maximum age.
 

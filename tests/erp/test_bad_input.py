@@ -433,3 +433,25 @@ def test_a_session_ends_after_its_maximum_age_even_when_active(admin_browser, se
 
     # then
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+# --- the schema tells integrators --------------------------------------------------------------------------
+
+
+def test_every_operation_documents_the_error_answers():
+    # given
+    from drf_spectacular.generators import SchemaGenerator
+
+    # when
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    # then
+    missing = [
+        f"{method.upper()} {path}: {code}"
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+        for code in ("400", "401", "403", "404", "409", "413", "429")
+        if code not in operation["responses"]
+    ]
+    assert missing == []
+    assert schema["paths"]["/api/v1/masterdata/parties/{id}/"]["get"]["responses"]["413"]["content"]
