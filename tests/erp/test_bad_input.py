@@ -363,12 +363,10 @@ def test_api_answers_and_pages_of_a_logged_in_user_are_not_stored(admin_api, adm
     # when
     api = admin_api.get("/api/v1/masterdata/parties/")
     page = admin_browser.get("/masterdata/parties/")
-    login_page = Client().get("/accounts/login/")
 
     # then
-    assert "no-store" in api["Cache-Control"]
-    assert "no-store" in page["Cache-Control"]
-    assert "no-store" not in login_page.get("Cache-Control", "") or login_page.status_code == 200
+    assert "no-store" in api["Cache-Control"] and "private" in api["Cache-Control"]
+    assert "no-store" in page["Cache-Control"] and "private" in page["Cache-Control"]
 
 
 @pytest.mark.django_db
