@@ -23,3 +23,11 @@ class ErpConfig(AppConfig):
         from erp.kernel.append_only import append_only_sync
 
         post_migrate.connect(append_only_sync, sender=last_app, dispatch_uid="erp_append_only")
+
+        # Infrastructure: a new session records its login time as part of the login's own session write,
+        # so the session timeout costs no extra write on the next request.
+        from django.contrib.auth.signals import user_logged_in
+
+        from erp.middleware import session_stamp_login
+
+        user_logged_in.connect(session_stamp_login, dispatch_uid="erp_session_stamp_login")

@@ -53,3 +53,9 @@ def navigation(request) -> dict:
         max(matching, key=lambda item: len(item["url"]))["active"] = True
     roles = [ROLE_LABELS.get(name, name) for name in user.groups.values_list("name", flat=True)]
     return {"nav_items": items, "user_roles": roles}
+
+
+def csp_nonce(request) -> dict:
+    """``{% htmx_script %}`` reads ``csp_nonce``; django-csp sets ``request.csp_nonce`` (lazy: only a page
+    that uses it gets a nonce in its Content-Security-Policy header)."""
+    return {"csp_nonce": getattr(request, "csp_nonce", None)}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from erp.kernel.our_apps import OUR_APPS
@@ -74,18 +75,24 @@ INSTALLED_APPS = [
     "guardian",
     "simple_history",
     "django_htmx",
+    "csp",
     # ours (listed once, in erp/kernel/our_apps.py)
     *OUR_APPS,
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Control characters, oversized bodies and TRACE are refused before anything else reads the request.
+    "erp.middleware.RequestGuardMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "erp.middleware.SessionTimeoutMiddleware",
+    "erp.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -109,6 +116,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "erp.context_processors.navigation",
+                "erp.context_processors.csp_nonce",
             ],
         },
     }
@@ -265,6 +273,28 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
+# Sessions: a working day at most, and ended after an idle hour (erp.middleware.SessionTimeoutMiddleware).
+# E-signatures ask for the password again whatever the session's age (erp.signatures).
+SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_AGE_SECONDS", str(9 * 60 * 60)))
+ERP_SESSION_IDLE_SECONDS = int(os.environ.get("DJANGO_SESSION_IDLE_SECONDS", str(60 * 60)))
+
+# Content-Security-Policy (django-csp 4): scripts only from this server or with the per-request nonce,
+# never inline handlers or eval. Inline style attributes stay allowed (htmx and ReDoc set them).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
 # --- REST framework --------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -285,6 +315,12 @@ REST_FRAMEWORK = {
     # (Redis when REDIS_URL is set, so every web process counts together).
     "DEFAULT_THROTTLE_RATES": {"auth": os.environ.get("ERP_AUTH_RATE", "20/min")},
     "NUM_PROXIES": ERP_PROXY_COUNT,
+    # JSON with a nesting-depth limit; no NUL characters in any body (erp.kernel.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "erp.kernel.parsers.JSONParser",
+        "erp.kernel.parsers.FormParser",
+        "erp.kernel.parsers.MultiPartParser",
+    ],
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 SPECTACULAR_SETTINGS = {

@@ -1,9 +1,10 @@
+from csp.decorators import csp_update
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns  # noqa: F401 - languages switch by cookie/session
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from erp import views
 from erp.kernel.our_apps import API_PREFIX
@@ -43,11 +44,15 @@ urlpatterns = [
         name="api-attachment-download",
     ),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view loads its start-up script from a URL: the Content-Security-Policy allows no inline script.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     # Our own template: drf-spectacular's loads web fonts from Google, and nothing may need the internet.
+    # ReDoc renders in a web worker started from a blob: URL.
     path(
         "api/redoc/",
-        SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html"),
+        csp_update({"worker-src": ["blob:"]})(
+            SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html")
+        ),
         name="api-redoc",
     ),
     *[path(f"{app.replace('_', '-')}/", include(f"{app}.urls")) for app in APPS],

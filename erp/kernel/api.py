@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import inspect
 import json
+import re
 from typing import Any
 from urllib.parse import unquote
 
@@ -40,6 +41,7 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
 
 
 CHANGE_REASON_HEADER = "X-Change-Reason"
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 CHANGE_REASON_PARAMETER = OpenApiParameter(
     name=CHANGE_REASON_HEADER,
@@ -64,7 +66,12 @@ def change_reason_from(request) -> str:
     raw = request.headers.get(CHANGE_REASON_HEADER, "")
     with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):  # already text, or not UTF-8: as sent
         raw = raw.encode("latin-1").decode("utf-8")
-    return unquote(raw).strip()
+    reason = unquote(raw).strip()
+    if _CONTROL_CHARACTERS.search(reason):  # e.g. %00: PostgreSQL cannot store NUL, no auditor can read it
+        raise DomainError.on_field(
+            CHANGE_REASON_HEADER, _("The change reason contains control characters (such as NUL); remove them.")
+        )
+    return reason
 
 
 def records_change_reason(service, input_serializer_class) -> bool:
@@ -75,6 +82,17 @@ def records_change_reason(service, input_serializer_class) -> bool:
     if "reason" in getattr(input_serializer_class, "_declared_fields", {}):
         return True
     return "reason" in inspect.signature(service).parameters
+
+
+class NumericLookupMixin:
+    """Detail URLs take only a row id that PostgreSQL's ``bigint`` can hold (at most 19 digits).
+
+    Anything else (``abc``, ``null,null``, a 30-digit number) matches no URL, so it gets the API's JSON
+    404 before a view could try to compare it with an integer column. Every viewset with detail routes
+    mixes this in (``ServiceModelViewSet`` does).
+    """
+
+    lookup_value_regex = r"[0-9]{1,19}"
 
 
 class IdempotentCreateMixin:
@@ -126,7 +144,7 @@ class IdempotentCreateMixin:
         return response
 
 
-class ServiceModelViewSet(viewsets.ModelViewSet):
+class ServiceModelViewSet(NumericLookupMixin, viewsets.ModelViewSet):
     """A model API with row-level read restriction, writes through services and lookup by code.
 
     Subclasses set ``queryset``, ``serializer_class`` (output), optionally ``input_serializer_class``,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -38,21 +39,39 @@ def _flatten(detail: Any) -> list[str]:
     return [str(detail)]
 
 
-def _field_errors(detail: Any) -> dict[str, list[Any]]:
+def _walk(path: str, detail: Any, out: dict[str, list[str]]) -> None:
     if isinstance(detail, dict):
-        result: dict[str, list[Any]] = {}
         for name, value in detail.items():
-            key = "__all__" if name in ("non_field_errors",) else name
-            if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict) for v in value)):
-                result[key] = value  # nested (e.g. order lines): keep the structure
+            inner = path if name in ("non_field_errors", "__all__") else f"{path}.{name}"
+            _walk(inner, value, out)
+    elif isinstance(detail, list | tuple):
+        for index, item in enumerate(detail):
+            if isinstance(item, dict | list | tuple):
+                _walk(f"{path}.{index}", item, out)
             else:
-                result[key] = _flatten(value)
-        return result
-    return {"__all__": _flatten(detail)}
+                out.setdefault(path, []).append(str(item))
+    elif detail is not None:
+        out.setdefault(path, []).append(str(detail))
+
+
+def flat_fields(detail: Any) -> dict[str, list[str]]:
+    """Field errors as ``{path: [messages]}``, the documented shape, however deep the input was.
+
+    A nested error gets a dotted path: ``lines.1.quantity`` is the quantity of the second order line;
+    errors on a whole nested object are on its own path (``lines.1``); ``non_field_errors`` become
+    ``__all__``.
+    """
+    out: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for name, value in detail.items():
+            _walk("__all__" if name == "non_field_errors" else str(name), value, out)
+    elif detail:
+        _walk("__all__", detail, out)
+    return out
 
 
 def error_body(code: str, message: Any, fields: dict | None = None, details: dict | None = None) -> dict:
-    return {"code": code, "message": str(message), "fields": fields or {}, "details": details or {}}
+    return {"code": code, "message": str(message), "fields": flat_fields(fields or {}), "details": details or {}}
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
@@ -62,6 +81,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         err = DomainError.from_validation_error(exc)
         return Response(error_body(err.code, err.message, err.fields), status=400)
+    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent):
+        body = error_body("request_too_large", _("The request body is too large."))
+        return Response(body, status=413)
+    if isinstance(exc, SuspiciousOperation):
+        return Response(error_body("invalid", _("The request is not valid.")), status=400)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -70,7 +94,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        body = error_body("validation_error", _("Please correct the errors below."), _field_errors(exc.detail))
+        body = error_body("validation_error", _("Please correct the errors below."), exc.detail)
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         code = getattr(exc, "default_code", "error")

@@ -66,7 +66,14 @@ class PermissionDenied(DomainError):
 
 
 def apply_to_form(form, exc: DomainError) -> None:
-    """Show a domain error on a Django form: field errors next to their fields, the rest on top."""
+    """Show a domain error on a Django form: field errors next to their fields, the rest on top.
+
+    The form may be unbound (an action without inputs, such as taking an exception): it gets an empty
+    error list and cleaned data first, which ``add_error`` needs.
+    """
+    if not hasattr(form, "cleaned_data"):
+        _ = form.errors  # runs full_clean: an empty ErrorDict for an unbound form
+        form.cleaned_data = {}
     if not exc.fields:
         form.add_error(None, str(exc.message))
         return

@@ -13,10 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from erp.kernel.api import NumericLookupMixin
 from erp.kernel.api_errors import ErrorSerializer
+from erp.kernel.parsers import FormParser, JSONParser, MultiPartParser
 from erp.kernel.people import person_name
 from erp.kernel.serializers import AttachmentSerializer
 from erp.models import SignatureMeaning
@@ -222,7 +223,7 @@ STEP_ID = OpenApiParameter("step_id", int, OpenApiParameter.PATH)
     list=extend_schema(summary="List exception events (queue order: overdue first, then severity)."),
     retrieve=extend_schema(summary="One exception event with its tasks, approval steps and log."),
 )
-class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
+class ExceptionEventViewSet(NumericLookupMixin, viewsets.ReadOnlyModelViewSet):
     """Exception events raised by the rules, and their handling."""
 
     permission_classes = [CanViewEvents]

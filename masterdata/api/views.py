@@ -1,6 +1,6 @@
 from rest_framework import viewsets
 
-from erp.kernel.api import BaseViewSet
+from erp.kernel.api import BaseViewSet, NumericLookupMixin
 from masterdata import services
 from masterdata.api.serializers import PartySerializer, ProductSerializer, RegionSerializer, WarehouseSerializer
 from masterdata.filters import PartyFilterSet, ProductFilterSet, WarehouseFilterSet
@@ -34,7 +34,7 @@ class WarehouseViewSet(BaseViewSet):
     update_service = staticmethod(services.warehouse_update)
 
 
-class RegionViewSet(viewsets.ReadOnlyModelViewSet):
+class RegionViewSet(NumericLookupMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Region.objects.all()
     serializer_class = RegionSerializer
     pagination_class = None

@@ -46,14 +46,26 @@ def browser():
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
+def is_csp_violation(text: str) -> bool:
+    return "Content Security Policy" in text or "Content-Security-Policy" in text
+
+
 @pytest.fixture
 def page(browser):
-    """A fresh browser context per test, as a Chinese-speaking user on a laptop screen."""
+    """A fresh browser context per test, as a Chinese-speaking user on a laptop screen.
+
+    Every test also checks that no page it opened broke the Content-Security-Policy (chromium reports
+    each blocked script, style or handler on the console).
+    """
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text) if is_csp_violation(message.text) else None)
+    page.csp_violations = violations
     yield page
     context.close()
+    assert violations == [], violations
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from erp.kernel.access import restrict
-from erp.kernel.api import IDEMPOTENCY_PARAMETER, BaseViewSet
+from erp.kernel.api import IDEMPOTENCY_PARAMETER, BaseViewSet, NumericLookupMixin
 from erp.kernel.api_errors import ErrorSerializer
 from erp.kernel.errors import DomainError
 from orders.selectors import order_list_visible_to
@@ -31,7 +31,9 @@ from traceability.models import (
 ERRORS = {400: ErrorSerializer, 403: ErrorSerializer, 404: ErrorSerializer}
 
 
-class _ReadOnlyRestricted(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class _ReadOnlyRestricted(
+    NumericLookupMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Reads through ``restrict`` (the one row-level choke point); writes are actions calling services."""
 
     def get_queryset(self):
