@@ -51,10 +51,21 @@ class ApprovalStepSerializer(serializers.ModelSerializer):
     department = serializers.CharField(source="department.code")
     department_name = serializers.CharField(source="department.__str__")
     decided_by = UserBriefSerializer(allow_null=True)
+    decided_for = UserBriefSerializer(allow_null=True)
 
     class Meta:
         model = ApprovalStep
-        fields = ["id", "position", "department", "department_name", "status", "decided_by", "decided_at", "comment"]
+        fields = [
+            "id",
+            "position",
+            "department",
+            "department_name",
+            "status",
+            "decided_by",
+            "decided_for",
+            "decided_at",
+            "comment",
+        ]
 
 
 class EventLogEntrySerializer(serializers.ModelSerializer):
@@ -118,24 +129,43 @@ class ExceptionEventDetailSerializer(ExceptionEventSerializer):
         ]
 
 
-class AssignInputSerializer(serializers.Serializer):
+class ActingInputSerializer(serializers.Serializer):
+    """Administrators act only on behalf of a named person, with a reason (docs/controls.md)."""
+
+    on_behalf_of = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Administrators only: the id of the person you act for (recorded with your reason).",
+    )
+    reason = serializers.CharField(
+        max_length=4000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why you act on behalf of someone (required with `on_behalf_of`).",
+    )
+
+
+class AssignInputSerializer(ActingInputSerializer):
     assignee = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True))
 
 
-class CommentInputSerializer(serializers.Serializer):
+class CommentInputSerializer(ActingInputSerializer):
     comment = serializers.CharField(max_length=4000)
 
 
-class AttachInputSerializer(serializers.Serializer):
+class AttachInputSerializer(ActingInputSerializer):
     attachment = serializers.FileField()
     comment = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
-class ReasonInputSerializer(serializers.Serializer):
+class ReasonInputSerializer(ActingInputSerializer):
     reason = serializers.CharField(max_length=4000)
 
 
-class WaiveInputSerializer(serializers.Serializer):
+class WaiveInputSerializer(ActingInputSerializer):
     reason = serializers.CharField(max_length=4000)
     password = serializers.CharField(
         required=False, allow_blank=True, default="", write_only=True, style={"input_type": "password"}
@@ -162,7 +192,15 @@ class WaiveInputSerializer(serializers.Serializer):
         return attrs
 
 
-class OptionalCommentInputSerializer(serializers.Serializer):
+class ResolveInputSerializer(WaiveInputSerializer):
+    meaning = serializers.ChoiceField(
+        choices=[c for c in SignatureMeaning.choices if c[0] in handling.WAIVE_MEANINGS],
+        required=False,
+        default=SignatureMeaning.APPROVAL,
+    )
+
+
+class OptionalCommentInputSerializer(ActingInputSerializer):
     comment = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
@@ -211,6 +249,10 @@ def _action_schema(request_serializer, summary: str, extra_parameters=None):
     )
 
 
+def _acting(data) -> dict:
+    return {"on_behalf_of": data.get("on_behalf_of"), "reason": data.get("reason", "")}
+
+
 TASK_ID = OpenApiParameter("task_id", int, OpenApiParameter.PATH)
 STEP_ID = OpenApiParameter("step_id", int, OpenApiParameter.PATH)
 
@@ -238,6 +280,7 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
                 "tasks__closed_by",
                 "steps__department",
                 "steps__decided_by",
+                "steps__decided_for",
                 "log__actor",
             )
         )
@@ -274,24 +317,29 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
         event = get_object_or_404(self._detail_queryset(), number=code)
         return Response(ExceptionEventDetailSerializer(event, context=self.get_serializer_context()).data)
 
-    @_action_schema(None, "Take the event (assign it to yourself).")
+    @_action_schema(ActingInputSerializer, "Take the event (assign it to yourself).")
     @action(detail=True, methods=["post"])
     def take(self, request, pk=None, **kwargs):
-        handling.exception_event_take(event=self._event(), user=request.user)
+        data = self._input(ActingInputSerializer)
+        handling.exception_event_take(event=self._event(), user=request.user, **_acting(data))
         return self._detail(pk)
 
     @_action_schema(AssignInputSerializer, "Assign the event to a member of its departments.")
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None, **kwargs):
         data = self._input(AssignInputSerializer)
-        handling.exception_event_assign(event=self._event(), user=request.user, assignee=data["assignee"])
+        handling.exception_event_assign(
+            event=self._event(), user=request.user, assignee=data["assignee"], **_acting(data)
+        )
         return self._detail(pk)
 
     @_action_schema(CommentInputSerializer, "Comment on the event.")
     @action(detail=True, methods=["post"])
     def comment(self, request, pk=None, **kwargs):
         data = self._input(CommentInputSerializer)
-        handling.exception_event_comment(event=self._event(), user=request.user, comment=data["comment"])
+        handling.exception_event_comment(
+            event=self._event(), user=request.user, comment=data["comment"], **_acting(data)
+        )
         return self._detail(pk)
 
     @_action_schema(AttachInputSerializer, "Attach evidence (multipart file upload).")
@@ -299,15 +347,32 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
     def attach(self, request, pk=None, **kwargs):
         data = self._input(AttachInputSerializer)
         handling.exception_event_attach(
-            event=self._event(), user=request.user, attachment=data["attachment"], comment=data["comment"]
+            event=self._event(),
+            user=request.user,
+            attachment=data["attachment"],
+            comment=data["comment"],
+            **_acting(data),
         )
         return self._detail(pk)
 
-    @_action_schema(ReasonInputSerializer, "Resolve the event with a reason (releases the hold).")
-    @action(detail=True, methods=["post"])
+    @_action_schema(
+        ResolveInputSerializer,
+        "Resolve the event with a reason (releases the hold); the owning department only; compliance and "
+        "quality events need your password, a meaning and the version you reviewed (e-signature).",
+    )
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser])
     def resolve(self, request, pk=None, **kwargs):
-        data = self._input(ReasonInputSerializer)
-        handling.exception_event_resolve(event=self._event(), user=request.user, reason=data["reason"])
+        event = self._event()
+        data = self._input(ResolveInputSerializer, event=event)
+        handling.exception_event_resolve(
+            event=event,
+            user=request.user,
+            reason=data["reason"],
+            password=data["password"],
+            meaning=data["meaning"],
+            version=data["version"],
+            on_behalf_of=data["on_behalf_of"],
+        )
         return self._detail(pk)
 
     @_action_schema(
@@ -326,6 +391,7 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
             password=data["password"],
             meaning=data["meaning"],
             version=data["version"],
+            on_behalf_of=data["on_behalf_of"],
         )
         return self._detail(pk)
 
@@ -333,7 +399,9 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None, **kwargs):
         data = self._input(ReasonInputSerializer)
-        handling.exception_event_reopen(event=self._event(), user=request.user, reason=data["reason"])
+        handling.exception_event_reopen(
+            event=self._event(), user=request.user, reason=data["reason"], on_behalf_of=data["on_behalf_of"]
+        )
         return self._detail(pk)
 
     @_action_schema(OptionalCommentInputSerializer, "Mark your department's task done.", [TASK_ID])
@@ -341,7 +409,7 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
     def complete_task(self, request, pk=None, task_id=None, **kwargs):
         data = self._input(OptionalCommentInputSerializer)
         task = get_object_or_404(HandlingTask, pk=task_id, event=self._event())
-        handling.handling_task_complete(task=task, user=request.user, comment=data["comment"])
+        handling.handling_task_complete(task=task, user=request.user, comment=data["comment"], **_acting(data))
         return self._detail(pk)
 
     @_action_schema(OptionalCommentInputSerializer, "Approve the pending approval step.", [STEP_ID])
@@ -349,7 +417,7 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
     def approve_step(self, request, pk=None, step_id=None, **kwargs):
         data = self._input(OptionalCommentInputSerializer)
         step = get_object_or_404(ApprovalStep, pk=step_id, event=self._event())
-        handling.approval_step_approve(step=step, user=request.user, comment=data["comment"])
+        handling.approval_step_approve(step=step, user=request.user, comment=data["comment"], **_acting(data))
         return self._detail(pk)
 
     @_action_schema(ReasonInputSerializer, "Reject the pending approval step (ends the chain).", [STEP_ID])
@@ -357,7 +425,9 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
     def reject_step(self, request, pk=None, step_id=None, **kwargs):
         data = self._input(ReasonInputSerializer)
         step = get_object_or_404(ApprovalStep, pk=step_id, event=self._event())
-        handling.approval_step_reject(step=step, user=request.user, reason=data["reason"])
+        handling.approval_step_reject(
+            step=step, user=request.user, reason=data["reason"], on_behalf_of=data["on_behalf_of"]
+        )
         return self._detail(pk)
 
 

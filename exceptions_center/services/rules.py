@@ -495,10 +495,24 @@ def backtest_candidates(*, event: str, days: int) -> int:
 
 
 @transaction.atomic
-def rule_save(*, rule: Rule, user, reason: str = "", route: list | None = None, validate: bool = True) -> Rule:
+@transaction.atomic
+def rule_save(
+    *,
+    rule: Rule,
+    user,
+    reason: str = "",
+    route: list | None = None,
+    validate: bool = True,
+    password: str = "",
+    meaning: str = "",
+) -> Rule:
     """Validate and save a rule (history with user and reason); with ``route`` (departments in order)
     replace its route steps. Every process picks the change up at its next evaluation (``updated_at``
-    moves). ``validate=False`` only for callers that have just run ``rule_validate`` (the admin form)."""
+    moves). ``validate=False`` only for callers that have just run ``rule_validate`` (the admin form).
+    A person's change is checked by ``rule_change_authorise`` first (``user=None``: the system's own
+    loads, e.g. data migrations and tests' fixtures)."""
+    if user is not None:
+        rule_change_authorise(rule=rule, user=user, reason=reason, password=password, meaning=meaning)
     if validate:
         rule_validate(rule=rule)
     rule.full_clean(exclude=["route"])
@@ -513,3 +527,37 @@ def rule_save(*, rule: Rule, user, reason: str = "", route: list | None = None, 
             step._history_user = rule._history_user
             step.save()
     return rule
+
+
+# --- who may change a rule (segregation of duties, exceptions_center.policy) ----------------------------
+
+RULE_SIGNATURE_MEANINGS = ("approval", "responsibility")
+
+
+def rule_change_action(rule: Rule) -> str:
+    """The policy action a save of ``rule`` is: ``create``, ``disable`` (an enabled rule switched off) or
+    ``change``."""
+    if rule.pk is None:
+        return "create"
+    was_enabled = Rule.objects.filter(pk=rule.pk).values_list("enabled", flat=True).first()
+    return "disable" if was_enabled and not rule.enabled else "change"
+
+
+def rule_change_authorise(*, rule: Rule, user, reason: str, password: str = "", meaning: str = "") -> None:
+    """Rules, their routes and SLA change only by compliance officers and administrators (403 otherwise),
+    always with a reason (it goes into the history); disabling a shipped compliance rule also needs the
+    user's electronic signature (password re-entered and a meaning), stored on the rule as it is now.
+    Refuses before anything is written."""
+    from erp.kernel import policy
+    from erp.signatures import signature_create
+
+    action = rule_change_action(rule)
+    decision = policy.require(user, action, rule)
+    if not (reason or "").strip():
+        raise DomainError.on_field("reason", _("Say why you change this rule; auditors read it in the history."))
+    if decision.needs_signature:
+        if meaning not in RULE_SIGNATURE_MEANINGS:
+            message = _("Choose the meaning of your signature.")
+            raise DomainError(message, code="signature_invalid", fields={"meaning": [message]})
+        stored = Rule.objects.get(pk=rule.pk)
+        signature_create(user=user, password=password, meaning=meaning, record=stored, reason=reason, acting_user=user)
