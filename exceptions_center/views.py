@@ -220,6 +220,42 @@ ACTION_MESSAGES = {
 }
 
 
+# The policy action behind each button of the event page (complete / approve / reject act on a task or step).
+PAGE_ACTIONS = {
+    "take": "take",
+    "assign": "assign",
+    "comment": "comment",
+    "attach": "attach",
+    "resolve": "resolve",
+    "waive": "waive",
+    "reopen": "reopen",
+    "complete": "complete_task",
+    "approve": "approve_step",
+    "reject": "reject_step",
+}
+
+
+def _refused_by_policy(request, event, action):
+    """Ask the one policy before reading the form: a refused user gets the page back with the reason and
+    403, whatever they posted; nothing changes. (The service asks again inside its transaction.)"""
+    if action in ("complete", "approve", "reject"):
+        related = event.tasks if action == "complete" else event.steps
+        key = "task" if action == "complete" else "step"
+        value = request.POST.get(key) or ""
+        obj = related.filter(pk=int(value)).first() if value.isdigit() else None
+        if obj is None:
+            return None  # the form says the task or step does not belong to the event
+        obj.event = event
+    else:
+        obj = event
+    decision = policy.decide(request.user, PAGE_ACTIONS[action], obj)
+    if decision.allowed:
+        return None
+    context = _detail_context(request, event)
+    context["action_errors"] = [decision.reason]
+    return render(request, "exceptions_center/exceptionevent_detail.html", context, status=403)
+
+
 @_requires_view
 def event_action(request, number, action):
     """POST one action of the event page; on an error the page comes back with the form's errors."""
@@ -229,6 +265,9 @@ def event_action(request, number, action):
         raise Http404
     user = request.user
     event = _event_or_404(user, number)
+    refused = _refused_by_policy(request, event, action)
+    if refused is not None:
+        return refused
     form_key, form, ok = action, None, False
     if action == "take":
         form = CommentForm()

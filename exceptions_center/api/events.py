@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from erp.kernel import policy
 from erp.kernel.api_errors import ErrorSerializer
 from erp.kernel.people import person_name
 from erp.models import SignatureMeaning
@@ -297,6 +298,12 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
         event = get_object_or_404(self._detail_queryset(), pk=pk)
         return Response(ExceptionEventDetailSerializer(event, context=self.get_serializer_context()).data)
 
+    def _precheck(self, action_name: str, obj) -> None:
+        """Ask the policy before reading the input, so a refused user gets 403 whatever they sent (an
+        administrator naming ``on_behalf_of`` is checked by the service, with that person)."""
+        if not self.request.data.get("on_behalf_of"):
+            policy.require(self.request.user, action_name, obj)
+
     def _input(self, serializer_class, **context):
         serializer = serializer_class(data=self.request.data, context={**self.get_serializer_context(), **context})
         serializer.is_valid(raise_exception=True)
@@ -320,6 +327,7 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
     @_action_schema(ActingInputSerializer, "Take the event (assign it to yourself).")
     @action(detail=True, methods=["post"])
     def take(self, request, pk=None, **kwargs):
+        self._precheck("take", self._event())
         data = self._input(ActingInputSerializer)
         handling.exception_event_take(event=self._event(), user=request.user, **_acting(data))
         return self._detail(pk)
@@ -327,6 +335,7 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
     @_action_schema(AssignInputSerializer, "Assign the event to a member of its departments.")
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None, **kwargs):
+        self._precheck("assign", self._event())
         data = self._input(AssignInputSerializer)
         handling.exception_event_assign(
             event=self._event(), user=request.user, assignee=data["assignee"], **_acting(data)
@@ -336,6 +345,7 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
     @_action_schema(CommentInputSerializer, "Comment on the event.")
     @action(detail=True, methods=["post"])
     def comment(self, request, pk=None, **kwargs):
+        self._precheck("comment", self._event())
         data = self._input(CommentInputSerializer)
         handling.exception_event_comment(
             event=self._event(), user=request.user, comment=data["comment"], **_acting(data)
@@ -345,6 +355,7 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
     @_action_schema(AttachInputSerializer, "Attach evidence (multipart file upload).")
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def attach(self, request, pk=None, **kwargs):
+        self._precheck("attach", self._event())
         data = self._input(AttachInputSerializer)
         handling.exception_event_attach(
             event=self._event(),
@@ -363,6 +374,7 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser])
     def resolve(self, request, pk=None, **kwargs):
         event = self._event()
+        self._precheck("resolve", event)
         data = self._input(ResolveInputSerializer, event=event)
         handling.exception_event_resolve(
             event=event,
@@ -383,6 +395,7 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser])
     def waive(self, request, pk=None, **kwargs):
         event = self._event()
+        self._precheck("waive", event)
         data = self._input(WaiveInputSerializer, event=event)
         handling.exception_event_waive(
             event=event,
@@ -398,6 +411,7 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
     @_action_schema(ReasonInputSerializer, "Reopen a closed or rejected event (routed again).")
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None, **kwargs):
+        self._precheck("reopen", self._event())
         data = self._input(ReasonInputSerializer)
         handling.exception_event_reopen(
             event=self._event(), user=request.user, reason=data["reason"], on_behalf_of=data["on_behalf_of"]
@@ -407,24 +421,27 @@ class ExceptionEventViewSet(viewsets.ReadOnlyModelViewSet):
     @_action_schema(OptionalCommentInputSerializer, "Mark your department's task done.", [TASK_ID])
     @action(detail=True, methods=["post"], url_path=r"tasks/(?P<task_id>\d+)/complete")
     def complete_task(self, request, pk=None, task_id=None, **kwargs):
+        task = get_object_or_404(HandlingTask.objects.select_related("event"), pk=task_id, event=self._event())
+        self._precheck("complete_task", task)
         data = self._input(OptionalCommentInputSerializer)
-        task = get_object_or_404(HandlingTask, pk=task_id, event=self._event())
         handling.handling_task_complete(task=task, user=request.user, comment=data["comment"], **_acting(data))
         return self._detail(pk)
 
     @_action_schema(OptionalCommentInputSerializer, "Approve the pending approval step.", [STEP_ID])
     @action(detail=True, methods=["post"], url_path=r"steps/(?P<step_id>\d+)/approve")
     def approve_step(self, request, pk=None, step_id=None, **kwargs):
+        step = get_object_or_404(ApprovalStep.objects.select_related("event"), pk=step_id, event=self._event())
+        self._precheck("approve_step", step)
         data = self._input(OptionalCommentInputSerializer)
-        step = get_object_or_404(ApprovalStep, pk=step_id, event=self._event())
         handling.approval_step_approve(step=step, user=request.user, comment=data["comment"], **_acting(data))
         return self._detail(pk)
 
     @_action_schema(ReasonInputSerializer, "Reject the pending approval step (ends the chain).", [STEP_ID])
     @action(detail=True, methods=["post"], url_path=r"steps/(?P<step_id>\d+)/reject")
     def reject_step(self, request, pk=None, step_id=None, **kwargs):
+        step = get_object_or_404(ApprovalStep.objects.select_related("event"), pk=step_id, event=self._event())
+        self._precheck("reject_step", step)
         data = self._input(ReasonInputSerializer)
-        step = get_object_or_404(ApprovalStep, pk=step_id, event=self._event())
         handling.approval_step_reject(
             step=step, user=request.user, reason=data["reason"], on_behalf_of=data["on_behalf_of"]
         )

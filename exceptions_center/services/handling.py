@@ -578,7 +578,9 @@ def _check_version(event: ExceptionEvent, version) -> None:
         )
 
 
-def _sign(event: ExceptionEvent, *, user, decision: Decision, password: str, meaning: str, reason: str) -> dict:
+def _sign(
+    event: ExceptionEvent, *, user, decision: Decision, password: str, meaning: str, reason: str, version
+) -> dict:
     """The decider's own electronic signature on the event as it is now; what the log keeps of it."""
     from erp.signatures import signature_create
 
@@ -623,7 +625,17 @@ def exception_event_resolve(
         _check_version(event, version)
         data = _acting_data(decision, reason=reason)
         if decision.needs_signature:
-            data.update(_sign(event, user=user, decision=decision, password=password, meaning=meaning, reason=reason))
+            data.update(
+                _sign(
+                    event,
+                    user=user,
+                    decision=decision,
+                    password=password,
+                    meaning=meaning,
+                    reason=reason,
+                    version=version,
+                )
+            )
         _close_open_work(event, user=user, comment=reason)
         _close(event, status=EventStatus.RESOLVED, user=user, resolution=reason)
         _log(event, action=LogAction.RESOLVED, actor=user, comment=reason, data=data)
@@ -656,7 +668,17 @@ def exception_event_waive(
         _check_version(event, version)
         data = _acting_data(decision, reason=reason)
         if decision.needs_signature:
-            data.update(_sign(event, user=user, decision=decision, password=password, meaning=meaning, reason=reason))
+            data.update(
+                _sign(
+                    event,
+                    user=user,
+                    decision=decision,
+                    password=password,
+                    meaning=meaning,
+                    reason=reason,
+                    version=version,
+                )
+            )
         _close_open_work(event, user=user, comment=reason)
         _close(event, status=EventStatus.WAIVED, user=user, resolution=reason)
         _log(event, action=LogAction.WAIVED, actor=user, comment=reason, data=data)

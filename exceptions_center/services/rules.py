@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from erp.kernel import policy
 from erp.kernel.errors import DomainError
 from erp.kernel.history import history_stamp
 from erp.kernel.numbering import next_number
@@ -511,11 +512,14 @@ def rule_save(
     moves). ``validate=False`` only for callers that have just run ``rule_validate`` (the admin form).
     A person's change is checked by ``rule_change_authorise`` first (``user=None``: the system's own
     loads, e.g. data migrations and tests' fixtures)."""
+    action = rule_change_action(rule)
     if user is not None:
-        rule_change_authorise(rule=rule, user=user, reason=reason, password=password, meaning=meaning)
+        policy.require(user, action, rule)
     if validate:
         rule_validate(rule=rule)
     rule.full_clean(exclude=["route"])
+    if user is not None:
+        rule_change_authorise(rule=rule, user=user, reason=reason, password=password, meaning=meaning, action=action)
     history_stamp(rule, user=user, reason=reason)
     rule.save()
     if route is not None:
@@ -543,15 +547,16 @@ def rule_change_action(rule: Rule) -> str:
     return "disable" if was_enabled and not rule.enabled else "change"
 
 
-def rule_change_authorise(*, rule: Rule, user, reason: str, password: str = "", meaning: str = "") -> None:
+def rule_change_authorise(
+    *, rule: Rule, user, reason: str, password: str = "", meaning: str = "", action: str | None = None
+) -> None:
     """Rules, their routes and SLA change only by compliance officers and administrators (403 otherwise),
     always with a reason (it goes into the history); disabling a shipped compliance rule also needs the
     user's electronic signature (password re-entered and a meaning), stored on the rule as it is now.
     Refuses before anything is written."""
-    from erp.kernel import policy
     from erp.signatures import signature_create
 
-    action = rule_change_action(rule)
+    action = action or rule_change_action(rule)
     decision = policy.require(user, action, rule)
     if not (reason or "").strip():
         raise DomainError.on_field("reason", _("Say why you change this rule; auditors read it in the history."))

@@ -216,9 +216,11 @@ def _api_body(**overrides) -> dict:
     return body
 
 
-def _api(api_client_for, user):
+def _api(api_client_for, user, reason: str = "catalogue upkeep"):
     client = api_client_for(user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    if reason:
+        client.defaults["HTTP_X_CHANGE_REASON"] = reason
     return client
 
 
