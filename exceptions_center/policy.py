@@ -95,16 +95,18 @@ def member_department_ids(user) -> set[int]:
 
 
 def standing(user, department_ids) -> Decision:
-    """May ``user`` act for one of these departments: as a member or manager, or as a dated delegate (the
-    decision then carries the delegation and its delegator)?"""
+    """May ``user`` act for one of these departments: as a member or manager, or as a dated delegate?
+    While a delegation to the user for that department runs, they act under it: the decision carries the
+    delegation and its delegator, so the log and the signature say on whose behalf (and maker-checker
+    counts the delegator's approvals as theirs)."""
     department_ids = set(department_ids)
-    if member_department_ids(user) & department_ids:
-        return allow()
     delegations = active_delegations(user)
     for department_id in sorted(department_ids):
         if department_id in delegations:
             delegation = delegations[department_id]
             return allow(delegation=delegation, acting_for=delegation.delegator)
+    if member_department_ids(user) & department_ids:
+        return allow()
     return refuse(_refusal(user, department_ids))
 
 
