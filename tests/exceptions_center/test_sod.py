@@ -229,9 +229,7 @@ def test_r30_admin_cannot_sign_for_someone_else(admin_user, make_user, order, ap
 # --- 5. delegation ----------------------------------------------------------------------------------------
 
 
-def test_delegation_is_dated_within_the_department_and_shows_in_log_and_signature(
-    make_user, order, api_client_for
-):
+def test_delegation_is_dated_within_the_department_and_shows_in_log_and_signature(make_user, order, api_client_for):
     # given the head of compliance going on holiday and a colleague covering
     compliance = Department.objects.get(code="compliance")
     head, cover = make_user("compliance"), make_user("compliance")
