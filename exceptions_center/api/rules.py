@@ -16,7 +16,6 @@ from erp.kernel.access import restrict
 from erp.kernel.api import BaseViewSet
 from erp.kernel.api_errors import ErrorSerializer
 from erp.kernel.errors import DomainError, NotFoundOrForbidden
-from erp.models import SignatureMeaning
 from exceptions_center.models import Department, Rule
 from exceptions_center.services import rules as rule_services
 
@@ -87,12 +86,16 @@ class RuleInputSerializer(serializers.ModelSerializer):
         style={"input_type": "password"},
         help_text=_("Your password: disabling a shipped compliance rule needs your electronic signature."),
     )
-    meaning = serializers.ChoiceField(
-        choices=[c for c in SignatureMeaning.choices if c[0] in rule_services.RULE_SIGNATURE_MEANINGS],
+    # A plain string (checked by the service) rather than a second "meaning" enum in the schema.
+    meaning = serializers.CharField(
         required=False,
+        allow_blank=True,
         default="",
+        max_length=16,
         write_only=True,
-        help_text=_("The meaning of your signature when disabling a shipped compliance rule."),
+        help_text=_(
+            "The meaning of your signature when disabling a shipped compliance rule: approval or responsibility."
+        ),
     )
 
     class Meta:

@@ -20,6 +20,8 @@ def delegation_validate(*, user, department, delegator, delegate, valid_from, va
     """Refuse (403) a user the policy does not let record it, then (400, on the field) a delegation that is
     undated or backwards, to oneself, without a reason, or between people who are not both members of
     the department."""
+    if department is None:
+        raise DomainError.on_field("department", _("Choose the department."))
     policy.require(user, "create", Delegation(department=department))
     if not (reason or "").strip():
         raise DomainError.on_field("reason", _("Say why the delegation is needed."))

@@ -348,3 +348,34 @@ def test_rule_admin_is_closed_to_other_roles_and_departments_to_all_but_admins(m
     response = client.post(f"/admin/exceptions_center/department/{department.pk}/change/", {"managers": []})
     assert response.status_code == 403
     assert not compliance.has_perm("exceptions_center.change_department")
+
+
+def test_role_grants_and_users_are_closed_to_everyone_but_admins(make_user, client):
+    # compliance officers work in the admin site, but may not grant roles or edit users
+    officer = make_user("compliance", is_staff=True)
+    client.force_login(officer)
+    assert client.get("/admin/auth/group/").status_code == 403
+    assert client.get("/admin/auth/user/").status_code == 403
+
+
+def test_delegation_admin_records_through_the_service_with_its_checks(make_user, client):
+    # given a compliance officer in the admin and two members of the quality department
+    officer = make_user("compliance", is_staff=True)
+    head, cover = make_user("quality"), make_user("quality")
+    client.force_login(officer)
+    today = timezone.localdate()
+    data = {
+        "department": Department.objects.get(code="quality").pk,
+        "delegator": head.pk,
+        "delegate": head.pk,
+        "valid_from": str(today),
+        "valid_until": str(today + dt.timedelta(days=3)),
+        "reason": "training",
+    }
+    # when the form delegates to the same person: the error is shown, nothing recorded
+    response = client.post("/admin/exceptions_center/delegation/add/", data)
+    assert response.status_code == 200 and not Delegation.objects.exists()
+    # when it is right: recorded with who recorded it
+    response = client.post("/admin/exceptions_center/delegation/add/", {**data, "delegate": cover.pk})
+    assert response.status_code == 302
+    assert Delegation.objects.get().created_by == officer
