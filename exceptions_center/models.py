@@ -365,7 +365,7 @@ class Delegation(models.Model):
     """Holiday cover: ``delegator`` hands their standing in ``department`` to ``delegate`` from
     ``valid_from`` to ``valid_until`` (both days included). Both are members of that department; nobody
     delegates to themself. What the delegate does meanwhile is logged (and signed) as "on behalf of the
-    delegator under this delegation". Rows are never deleted; ending a delegation early shortens it."""
+    delegator under this delegation". Rows are never changed or deleted once recorded."""
 
     delegator = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -228,7 +228,7 @@ class DelegationAdminForm(forms.ModelForm):
 @admin.register(Delegation)
 class DelegationAdmin(HistoryReadOnlyMixin, SimpleHistoryAdmin):
     """Holiday cover within a department, dated, with a reason; recorded through
-    ``delegation_create`` (the same checks as the API). Never deleted: shorten it to end it early."""
+    ``delegation_create`` (the same checks as the API). Never changed or deleted once recorded."""
 
     form = DelegationAdminForm
     list_display = ["id", "department", "delegator", "delegate", "valid_from", "valid_until", "created_by"]
