@@ -26,6 +26,17 @@ ROLES = [
 ALL_APPS = list(DOMAIN_APPS)
 
 # Each entry: "app.model" or "app.*" -> actions. Custom permissions by codename with "perm:".
+
+# Departments that handle exceptions see the exception center and may *act* on events (the admin review
+# queue's actions need ``change_exceptionevent``); what each person may do on each event is decided by the
+# one policy (erp.kernel.policy, exceptions_center.policy), not by model permissions. Nobody but
+# compliance and admins changes rules or routes.
+EVENT_HANDLERS: dict[str, list[str]] = {
+    "exceptions_center.*": ["view"],
+    "exceptions_center.exceptionevent": ["view", "change"],
+    # Holiday cover: the policy lets only a department's managers (and compliance, admins) record one.
+    "exceptions_center.delegation": ["view", "add"],
+}
 ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
     "sales": {
         "masterdata.party": ["view", "add", "change"],
@@ -42,7 +53,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
     "sales_manager": {
         "masterdata.*": ["view", "add", "change"],
         "orders.*": ["view", "add", "change", "view_all", "change_all"],
-        "exceptions_center.*": ["view", "change"],
+        **EVENT_HANDLERS,
         "traceability.*": ["view"],
         "compliance.*": ["view"],
         "channels_mgmt.*": ["view", "add", "change"],
@@ -53,7 +64,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "masterdata.*": ["view"],
         "orders.*": ["view", "view_all"],
         "traceability.*": ["view", "add", "change"],
-        "exceptions_center.*": ["view", "change"],
+        **EVENT_HANDLERS,
         "quality.*": ["view"],
         "perm": ["masterdata.view_all_party", "traceability.adjust_stock"],
     },
@@ -61,7 +72,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "masterdata.*": ["view"],
         "orders.*": ["view", "view_all"],
         "traceability.*": ["view", "add", "change"],
-        "exceptions_center.*": ["view", "change"],
+        **EVENT_HANDLERS,
         "perm": ["masterdata.view_all_party"],
     },
     "quality": {
@@ -69,7 +80,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "orders.*": ["view", "view_all"],
         "traceability.*": ["view", "add", "change"],
         "quality.*": ["view", "add", "change"],
-        "exceptions_center.*": ["view", "change"],
+        **EVENT_HANDLERS,
         "compliance.*": ["view"],
         "perm": [
             "masterdata.view_all_party",
@@ -83,7 +94,13 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "masterdata.*": ["view", "add", "change"],
         "orders.*": ["view", "view_all"],
         "compliance.*": ["view", "add", "change"],
-        "exceptions_center.*": ["view", "add", "change"],
+        **EVENT_HANDLERS,
+        # The rule catalogue, its routes and SLA, and delegations are the compliance officers' (with
+        # admins); departments (who heads them) and role grants are the admins' only.
+        "exceptions_center.rule": ["view", "add", "change"],
+        "exceptions_center.ruleroutestep": ["view", "add", "change"],
+        "exceptions_center.delegation": ["view", "add", "change"],
+        "exceptions_center.webhookendpoint": ["view", "add", "change"],
         "traceability.*": ["view"],
         "quality.*": ["view"],
         "channels_mgmt.*": ["view"],
@@ -93,7 +110,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, list[str]]] = {
         "masterdata.*": ["view"],
         "orders.*": ["view", "view_all"],
         "finance.*": ["view", "add", "change"],
-        "exceptions_center.*": ["view", "change"],
+        **EVENT_HANDLERS,
         "channels_mgmt.*": ["view"],
         "perm": ["masterdata.view_all_party"],
     },

@@ -17,7 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
-from erp.kernel.errors import DomainError
+from erp.kernel.errors import DomainError, PermissionDenied
 from erp.kernel.people import person_name
 from erp.models import ElectronicSignature, SignatureMeaning
 
@@ -43,10 +43,15 @@ def record_hash(record: models.Model) -> str:
 
 
 def signature_create(
-    *, user, password: str, meaning: str, record: models.Model, reason: str = ""
+    *, user, password: str, meaning: str, record: models.Model, reason: str = "", acting_user=None
 ) -> ElectronicSignature:
     """Sign ``record`` as it is now: the password is checked again (a wrong one changes nothing) and the
-    signature keeps the signer's printed name, the meaning and the record's version and hash."""
+    signature keeps the signer's printed name, the meaning and the record's version and hash.
+
+    ``acting_user``: the person making the request, when the caller knows it. Nobody signs for someone
+    else, administrators included: a signer who is not the acting person is refused (403)."""
+    if acting_user is not None and (user is None or acting_user.pk != user.pk):
+        raise PermissionDenied(_("You can sign only in your own name; nobody signs for someone else."))
     if meaning not in SignatureMeaning.values:
         raise DomainError(
             _("Choose the meaning of your signature."),

@@ -9,8 +9,9 @@ class ExceptionsCenterConfig(AppConfig):
     def ready(self) -> None:
         # Ports of lower layers this app fills in (``manage.py erp_ports`` lists them all).
         from erp.management.commands.demo_users import demo_users_ready
-        from exceptions_center import visibility
+        from exceptions_center import policy, visibility
         from exceptions_center.demo import department_heads_assign
 
         demo_users_ready.register(department_heads_assign, app=self.label)
         visibility.register()
+        policy.register()

@@ -40,10 +40,6 @@ class AttachForm(forms.Form):
         self.fields["attachment"].widget.attrs["accept"] = ",".join(f".{ext}" for ext in allowed_types())
 
 
-class ResolveForm(forms.Form):
-    reason = forms.CharField(label=_("How was it resolved?"), widget=TEXTAREA, max_length=4000)
-
-
 class ReopenForm(forms.Form):
     reason = forms.CharField(label=_("Why reopen?"), widget=TEXTAREA, max_length=4000)
 
@@ -69,6 +65,17 @@ class WaiveForm(forms.Form):
         if not signature:
             del self.fields["meaning"]
             del self.fields["password"]
+
+
+class ResolveForm(WaiveForm):
+    """Resolving; compliance and quality events are resolved only with the decider's signature."""
+
+    reason = forms.CharField(label=_("How was it resolved?"), widget=TEXTAREA, max_length=4000)
+    meaning = forms.ChoiceField(
+        label=_("Meaning of your signature"),
+        choices=[(value, label) for value, label in SignatureMeaning.choices if value in WAIVE_MEANINGS],
+        initial=SignatureMeaning.APPROVAL,
+    )
 
 
 class TaskCompleteForm(forms.Form):

@@ -109,6 +109,25 @@ class Rule(models.Model):
     )
     sla_hours = models.PositiveIntegerField(_("SLA (hours)"), default=24)
     enabled = models.BooleanField(_("enabled"), default=True, db_index=True)
+    owner_department = models.ForeignKey(
+        Department,
+        verbose_name=_("owning department"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_rules",
+        help_text=_(
+            "The department that decides (resolves or waives) this rule's events. Empty: compliance for "
+            "compliance events, quality for quality events, sales management for business events, logistics "
+            "for logistics events."
+        ),
+    )
+    shipped = models.BooleanField(
+        _("shipped with the product"),
+        default=False,
+        editable=False,
+        help_text=_("Part of the shipped rule catalogue: disabling a shipped compliance rule needs a signature."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -133,6 +152,26 @@ class Rule(models.Model):
 
         if self.event and not fact_providers(self.event):
             raise ValidationError({"event": no_provider_message(self.event)})
+
+    @property
+    def owner_department_code(self) -> str:
+        """The code of the department that decides this rule's events (the rule's own, else its category's)."""
+        if self.owner_department_id:
+            return self.owner_department.code
+        return DEFAULT_OWNER_BY_CATEGORY.get(self.category, "sales_management")
+
+    @property
+    def is_shipped_compliance_rule(self) -> bool:
+        return self.shipped and self.category == Category.COMPLIANCE
+
+
+# Who decides a category's events when the rule names no owning department.
+DEFAULT_OWNER_BY_CATEGORY = {
+    Category.BUSINESS: "sales_management",
+    Category.LOGISTICS: "logistics",
+    Category.QUALITY: "quality",
+    Category.COMPLIANCE: "compliance",
+}
 
 
 class RuleRouteStep(models.Model):
@@ -359,6 +398,15 @@ class ApprovalStep(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    decided_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided on behalf of"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The person an administrator or a delegate decided for; counts as that person's approval."),
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True)
 
@@ -374,6 +422,56 @@ class ApprovalStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id}#{self.position}"
+
+
+class Delegation(models.Model):
+    """Holiday cover: ``delegator`` hands their standing in ``department`` to ``delegate`` from
+    ``valid_from`` to ``valid_until`` (both days included). Both are members of that department; nobody
+    delegates to themself. What the delegate does meanwhile is logged (and signed) as "on behalf of the
+    delegator under this delegation". Rows are never changed or deleted once recorded."""
+
+    delegator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("delegator"),
+        on_delete=models.PROTECT,
+        related_name="delegations_given",
+    )
+    delegate = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("delegate"),
+        on_delete=models.PROTECT,
+        related_name="delegations_received",
+    )
+    department = models.ForeignKey(
+        Department, verbose_name=_("department"), on_delete=models.PROTECT, related_name="delegations"
+    )
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    reason = models.CharField(_("reason"), max_length=300)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-valid_from", "-id"]
+        verbose_name = _("delegation")
+        verbose_name_plural = _("delegations")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_until__gte=models.F("valid_from")),
+                name="%(app_label)s_%(class)s_dated",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(delegator=models.F("delegate")), name="%(app_label)s_%(class)s_not_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["delegate", "department", "valid_until"])]
+
+    def __str__(self) -> str:
+        return f"D-{self.pk} {self.delegator_id}→{self.delegate_id} {self.valid_from}..{self.valid_until}"
 
 
 class LogAction(models.TextChoices):

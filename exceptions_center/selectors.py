@@ -71,7 +71,8 @@ def exception_events_in_departments_q(department_ids) -> Q:
     has_task = Exists(HandlingTask.objects.filter(event=OuterRef("pk"), department_id__in=ids))
     has_step = Exists(ApprovalStep.objects.filter(event=OuterRef("pk"), department_id__in=ids))
     no_route = ~Exists(RuleRouteStep.objects.filter(rule=OuterRef("rule_id")))
-    return Q(on_route) | Q(has_task) | Q(has_step) | (Q(no_route) & Q(category__in=default_categories))
+    owned = Q(rule__owner_department_id__in=ids)  # the department that decides sees it in its queue
+    return Q(on_route) | Q(has_task) | Q(has_step) | owned | (Q(no_route) & Q(category__in=default_categories))
 
 
 def exception_event_tab_counts(*, queryset: QuerySet[ExceptionEvent], user, department_ids) -> dict[str, int]:

@@ -20,6 +20,7 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import View
 
+from erp.kernel import policy
 from erp.kernel.errors import DomainError, NotFoundOrForbidden, PermissionDenied, apply_to_form
 from exceptions_center import selectors
 from exceptions_center.facts_card import facts_card
@@ -100,12 +101,7 @@ def _assign_candidates(event):
     group_ids = list(handling.Department.objects.filter(pk__in=department_ids).values_list("group_id", flat=True))
     return (
         get_user_model()
-        .objects.filter(
-            Q(groups__in=group_ids)
-            | Q(managed_departments__in=department_ids)
-            | Q(groups__name__in=handling.MANAGER_GROUPS),
-            is_active=True,
-        )
+        .objects.filter(Q(groups__in=group_ids) | Q(managed_departments__in=department_ids), is_active=True)
         .distinct()
         .order_by("username")
     )
@@ -125,18 +121,19 @@ def _source_url(event) -> str:
 
 
 def _detail_context(request, event, bound: dict | None = None) -> dict:
-    """Everything the event page shows; ``bound`` replaces a blank form by the one that failed."""
+    """Everything the event page shows; ``bound`` replaces a blank form by the one that failed. Each
+    button is shown only when the one policy allows it (``erp.kernel.policy``); the services ask again."""
     user = request.user
     bound = bound or {}
-    department_ids = handling.event_department_ids(event)
-    can_act = handling.user_may_act_in(user, department_ids)
     is_active = event.status in ACTIVE_STATUSES
+    may = {action: policy.decide(user, action, event) for action in EVENT_ACTIONS}
+    can_act = may["take"].allowed
     tasks = [
         {
             "task": task,
             "can_complete": is_active
             and task.status == TaskStatus.OPEN
-            and handling.user_may_act_in(user, [task.department_id]),
+            and policy.decide(user, "complete_task", task).allowed,
         }
         for task in event.tasks.all()
     ]
@@ -145,12 +142,16 @@ def _detail_context(request, event, bound: dict | None = None) -> dict:
             "step": step,
             "can_decide": is_active
             and step.status == StepStatus.PENDING
-            and handling.user_may_act_in(user, [step.department_id]),
+            and policy.decide(user, "approve_step", step).allowed,
+            "can_reject": is_active
+            and step.status == StepStatus.PENDING
+            and policy.decide(user, "reject_step", step).allowed,
         }
         for step in event.steps.all()
     ]
     source_url = _source_url(event)
     signature_entries = [e for e in event.log.all() if e.data.get("signature_id")]
+    signed = event.needs_signature_to_waive
     return {
         "event": event,
         "facts": facts_card(event.facts_snapshot),
@@ -160,22 +161,30 @@ def _detail_context(request, event, bound: dict | None = None) -> dict:
         "log": list(event.log.all()),
         "signature_entries": signature_entries,
         "can_act": can_act,
-        "can_waive": can_act and handling.user_may_sign_waiver(user, event, department_ids=department_ids),
+        "can_contribute": may["comment"].allowed,
+        "can_resolve": may["resolve"].allowed,
+        "can_waive": may["waive"].allowed,
+        "can_reopen": may["reopen"].allowed,
+        "decision_refused": may["resolve"].reason,
+        "owner_department": event.rule.owner_department
+        or handling.Department.objects.filter(code=event.rule.owner_department_code).first(),
         "is_active": is_active,
         "route": handling.route_departments(event.rule),
         "forms": {
             "assign": bound.get("assign") or AssignForm(candidates=_assign_candidates(event) if can_act else None),
             "comment": bound.get("comment") or CommentForm(),
             "attach": bound.get("attach") or AttachForm(),
-            "resolve": bound.get("resolve") or ResolveForm(),
-            "waive": bound.get("waive")
-            or WaiveForm(signature=event.needs_signature_to_waive, initial={"version": event.version}),
+            "resolve": bound.get("resolve") or ResolveForm(signature=signed, initial={"version": event.version}),
+            "waive": bound.get("waive") or WaiveForm(signature=signed, initial={"version": event.version}),
             "reopen": bound.get("reopen") or ReopenForm(),
             "task": bound.get("task") or TaskCompleteForm(),
             "step": bound.get("step") or StepDecisionForm(),
         },
         "failed": next(iter(bound), ""),
     }
+
+
+EVENT_ACTIONS = ("take", "comment", "resolve", "waive", "reopen")
 
 
 @method_decorator(_requires_view, name="dispatch")
@@ -210,6 +219,42 @@ ACTION_MESSAGES = {
 }
 
 
+# The policy action behind each button of the event page (complete / approve / reject act on a task or step).
+PAGE_ACTIONS = {
+    "take": "take",
+    "assign": "assign",
+    "comment": "comment",
+    "attach": "attach",
+    "resolve": "resolve",
+    "waive": "waive",
+    "reopen": "reopen",
+    "complete": "complete_task",
+    "approve": "approve_step",
+    "reject": "reject_step",
+}
+
+
+def _refused_by_policy(request, event, action):
+    """Ask the one policy before reading the form: a refused user gets the page back with the reason and
+    403, whatever they posted; nothing changes. (The service asks again inside its transaction.)"""
+    if action in ("complete", "approve", "reject"):
+        related = event.tasks if action == "complete" else event.steps
+        key = "task" if action == "complete" else "step"
+        value = request.POST.get(key) or ""
+        obj = related.filter(pk=int(value)).first() if value.isdigit() else None
+        if obj is None:
+            return None  # the form says the task or step does not belong to the event
+        obj.event = event
+    else:
+        obj = event
+    decision = policy.decide(request.user, PAGE_ACTIONS[action], obj)
+    if decision.allowed:
+        return None
+    context = _detail_context(request, event)
+    context["action_errors"] = [decision.reason]
+    return render(request, "exceptions_center/exceptionevent_detail.html", context, status=403)
+
+
 @_requires_view
 def event_action(request, number, action):
     """POST one action of the event page; on an error the page comes back with the form's errors."""
@@ -219,6 +264,9 @@ def event_action(request, number, action):
         raise Http404
     user = request.user
     event = _event_or_404(user, number)
+    refused = _refused_by_policy(request, event, action)
+    if refused is not None:
+        return refused
     form_key, form, ok = action, None, False
     if action == "take":
         form = CommentForm()
@@ -246,18 +294,21 @@ def event_action(request, number, action):
                 attachment=form.cleaned_data["attachment"],
                 comment=form.cleaned_data["comment"],
             )
-    elif action in ("resolve", "reopen"):
-        form = (ResolveForm if action == "resolve" else ReopenForm)(request.POST)
-        service = handling.exception_event_resolve if action == "resolve" else handling.exception_event_reopen
+    elif action == "reopen":
+        form = ReopenForm(request.POST)
         if form.is_valid():
-            _result, ok = _run(form, service, event=event, user=user, reason=form.cleaned_data["reason"])
-    elif action == "waive":
-        form = WaiveForm(request.POST, signature=event.needs_signature_to_waive)
+            _result, ok = _run(
+                form, handling.exception_event_reopen, event=event, user=user, reason=form.cleaned_data["reason"]
+            )
+    elif action in ("resolve", "waive"):
+        form = (ResolveForm if action == "resolve" else WaiveForm)(
+            request.POST, signature=event.needs_signature_to_waive
+        )
         if form.is_valid():
             data = form.cleaned_data
             _result, ok = _run(
                 form,
-                handling.exception_event_waive,
+                handling.exception_event_resolve if action == "resolve" else handling.exception_event_waive,
                 event=event,
                 user=user,
                 reason=data["reason"],

@@ -2,6 +2,15 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def order_owner_ids(order_id: int) -> set[int]:
+    """Who owns an order, so may not decide its exceptions: its creator, its sales rep and the customer's
+    sales rep (exceptions_center.policy, segregation of duties)."""
+    from orders.models import SalesOrder
+
+    row = SalesOrder.objects.filter(pk=order_id).values_list("created_by_id", "sales_rep_id", "customer__sales_rep_id")
+    return {pk for pk in (row.first() or ()) if pk}
+
+
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = _("Sales orders")
@@ -10,6 +19,7 @@ class OrdersConfig(AppConfig):
         # Ports of lower layers this app fills in (``manage.py erp_ports`` lists them all).
         from exceptions_center.facts_registry import fact_providers_port
         from exceptions_center.models import TriggerEvent
+        from exceptions_center.policy import source_owners
         from exceptions_center.ports import (
             TriggerSources,
             fact_value_labels,
@@ -30,3 +40,4 @@ class OrdersConfig(AppConfig):
         fact_value_labels.register(facts.fact_value_labels, app=self.label)
         source_visibility.register(order_ids_visible_to, app=self.label, key=label)
         fact_providers_port.register(facts.ORDER_FACTS, app=self.label, key=TriggerEvent.ORDER_SAVED, order=10)
+        source_owners.register(order_owner_ids, app=self.label, key=label)

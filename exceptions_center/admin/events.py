@@ -8,16 +8,22 @@ compliance or quality event needs the electronic signature form of the event pag
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
-from erp.kernel.errors import DomainError
+from erp.kernel import policy
+from erp.kernel.admin import HistoryReadOnlyMixin
+from erp.kernel.errors import DomainError, apply_to_form
 from exceptions_center.facts_card import facts_card
 from exceptions_center.models import (
     ApprovalStep,
+    Delegation,
     Department,
     EventLogEntry,
     ExceptionEvent,
@@ -25,7 +31,7 @@ from exceptions_center.models import (
     Notification,
     WebhookEndpoint,
 )
-from exceptions_center.services import handling
+from exceptions_center.services import delegations, handling
 
 REVIEWED_REASON = _("Reviewed in the admin review queue.")
 
@@ -50,7 +56,7 @@ class HandlingTaskInline(_ReadOnlyInline):
 
 class ApprovalStepInline(_ReadOnlyInline):
     model = ApprovalStep
-    fields = ["position", "department", "status", "decided_by", "decided_at", "comment"]
+    fields = ["position", "department", "status", "decided_by", "decided_for", "decided_at", "comment"]
     readonly_fields = fields
 
 
@@ -196,6 +202,8 @@ class ExceptionEventAdmin(admin.ModelAdmin):
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
+    """Who heads a department is a role grant: administrators only (exceptions_center.policy)."""
+
     list_display = ["code", "name_zh", "name_en", "group"]
     filter_horizontal = ["managers"]
     readonly_fields = ["code", "group"]
@@ -203,8 +211,70 @@ class DepartmentAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        allowed = policy.decide(request.user, "change", obj or Department()).allowed
+        return allowed and super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class DelegationAdminForm(forms.ModelForm):
+    class Meta:
+        model = Delegation
+        fields = ["department", "delegator", "delegate", "valid_from", "valid_until", "reason"]
+
+
+@admin.register(Delegation)
+class DelegationAdmin(HistoryReadOnlyMixin, SimpleHistoryAdmin):
+    """Holiday cover within a department, dated, with a reason; recorded through
+    ``delegation_create`` (the same checks as the API). Never changed or deleted once recorded."""
+
+    form = DelegationAdminForm
+    list_display = ["id", "department", "delegator", "delegate", "valid_from", "valid_until", "created_by"]
+    list_filter = ["department"]
+    search_fields = ["delegator__username", "delegate__username", "reason"]
+    list_select_related = ["department", "delegator", "delegate", "created_by"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False if obj is not None else super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        try:
+            created = delegations.delegation_create(
+                user=request.user,
+                department=data["department"],
+                delegator=data["delegator"],
+                delegate=data["delegate"],
+                valid_from=data["valid_from"],
+                valid_until=data["valid_until"],
+                reason=data["reason"],
+            )
+        except DomainError as exc:
+            # Checked again in the service; the form already refused what it can see.
+            raise PermissionDenied(str(exc.message)) from exc
+        obj.pk = created.pk
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        base = super().get_form(request, obj, change=change, **kwargs)
+
+        class Form(base):
+            def clean(form_self):
+                cleaned = super().clean()
+                try:
+                    delegations.delegation_validate(user=request.user, **{k: cleaned.get(k) for k in DELEGATION_FIELDS})
+                except DomainError as exc:
+                    apply_to_form(form_self, exc)
+                return cleaned
+
+        return Form
+
+
+DELEGATION_FIELDS = ("department", "delegator", "delegate", "valid_from", "valid_until", "reason")
 
 
 @admin.register(WebhookEndpoint)

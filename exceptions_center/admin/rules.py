@@ -12,9 +12,11 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from erp.kernel import policy
 from erp.kernel.admin import HistoryReadOnlyMixin
 from erp.kernel.errors import DomainError
 from erp.kernel.i18n import localised
+from erp.models import SignatureMeaning
 from exceptions_center.facts_catalogue import facts_catalogue
 from exceptions_center.facts_registry import provided_events
 from exceptions_center.models import Rule, RuleRouteStep, TriggerEvent
@@ -35,8 +37,23 @@ class RuleAdminForm(forms.ModelForm):
         label=_("Reason for change"),
         required=False,
         max_length=100,
-        help_text=_("Optional; auditors see it in the change history."),
+        help_text=_("Required to save; auditors see it in the change history."),
     )
+    signature_password = forms.CharField(
+        label=_("Your password (electronic signature)"),
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Needed only to disable a shipped compliance rule."),
+    )
+    signature_meaning = forms.ChoiceField(
+        label=_("Meaning of your signature"),
+        required=False,
+        choices=[("", "---------")]
+        + [c for c in SignatureMeaning.choices if c[0] in rule_services.RULE_SIGNATURE_MEANINGS],
+    )
+
+    # Set by RuleAdmin.get_form: the person saving (the signature must be theirs).
+    request_user = None
     try_order = forms.CharField(
         label=_("Order number for a dry run"),
         required=False,
@@ -72,6 +89,7 @@ class RuleAdminForm(forms.ModelForm):
             "sla_hours",
             "message_zh",
             "message_en",
+            "owner_department",
         ]
         widgets = {
             "condition": CODE_WIDGET,
@@ -84,6 +102,24 @@ class RuleAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         offer_provided_events(self)
+
+    def clean(self):
+        """A save needs a reason; disabling a shipped compliance rule needs the saver's own signature
+        (checked here so that a wrong password is an error next to the field, and nothing is saved)."""
+        cleaned = super().clean()
+        saving = not (self.data.get("_dry_run") or self.data.get("_backtest"))
+        if saving and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", _("Say why you change this rule; auditors read it in the history."))
+        was_enabled = self.instance.pk and Rule.objects.filter(pk=self.instance.pk, enabled=True).exists()
+        stored = Rule.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
+        if saving and was_enabled and not cleaned.get("enabled", True) and stored and stored.is_shipped_compliance_rule:
+            if not cleaned.get("signature_meaning"):
+                self.add_error("signature_meaning", _("Choose the meaning of your signature."))
+            user = self.request_user
+            password = cleaned.get("signature_password") or ""
+            if not user or not password or not user.check_password(password):
+                self.add_error("signature_password", _("The password is not correct; nothing was signed."))
+        return cleaned
 
     def _post_clean(self):
         super()._post_clean()
@@ -149,7 +185,7 @@ class RuleAdmin(HistoryReadOnlyMixin, SimpleHistoryAdmin):
     ordering = ["event", "code"]
     actions = ["backtest_selected"]
     change_form_template = "admin/exceptions_center/rule/change_form.html"
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["shipped", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["code", "name_zh", "name_en", "description", "enabled"]}),
         (
@@ -166,7 +202,11 @@ class RuleAdmin(HistoryReadOnlyMixin, SimpleHistoryAdmin):
             {"fields": ["category", "severity", "blocking", "low_action", "sla_hours", "message_zh", "message_en"]},
         ),
         (_("Try it (writes nothing)"), {"fields": ["try_order", "try_days"]}),
-        (_("Change"), {"fields": ["reason", "created_at", "updated_at"]}),
+        (_("Who decides"), {"fields": ["owner_department"]}),
+        (
+            _("Change"),
+            {"fields": ["reason", "signature_password", "signature_meaning", "shipped", "created_at", "updated_at"]},
+        ),
     ]
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
@@ -176,9 +216,29 @@ class RuleAdmin(HistoryReadOnlyMixin, SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # disable a rule instead: its events keep pointing at it
 
+    # --- who may change rules: the one policy (exceptions_center.policy) ----------------------------
+
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and policy.decide(request.user, "create", Rule()).allowed
+
+    def has_change_permission(self, request, obj=None):
+        return (
+            super().has_change_permission(request, obj) and policy.decide(request.user, "change", obj or Rule()).allowed
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request_user = request.user
+        return form
+
     def save_model(self, request, obj, form, change):
         rule_services.rule_save(
-            rule=obj, user=request.user, reason=form.cleaned_data.get("reason") or "", validate=False
+            rule=obj,
+            user=request.user,
+            reason=form.cleaned_data.get("reason") or "",
+            validate=False,
+            password=form.cleaned_data.get("signature_password") or "",
+            meaning=form.cleaned_data.get("signature_meaning") or "",
         )
 
     # --- dry run and backtest ------------------------------------------------------------------------

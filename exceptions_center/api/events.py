@@ -15,6 +15,7 @@ from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from erp.kernel import policy
 from erp.kernel.api import NumericLookupMixin
 from erp.kernel.api_errors import ErrorSerializer
 from erp.kernel.parsers import FormParser, JSONParser, MultiPartParser
@@ -53,10 +54,21 @@ class ApprovalStepSerializer(serializers.ModelSerializer):
     department = serializers.CharField(source="department.code")
     department_name = serializers.CharField(source="department.__str__")
     decided_by = UserBriefSerializer(allow_null=True)
+    decided_for = UserBriefSerializer(allow_null=True)
 
     class Meta:
         model = ApprovalStep
-        fields = ["id", "position", "department", "department_name", "status", "decided_by", "decided_at", "comment"]
+        fields = [
+            "id",
+            "position",
+            "department",
+            "department_name",
+            "status",
+            "decided_by",
+            "decided_for",
+            "decided_at",
+            "comment",
+        ]
 
 
 class EventLogEntrySerializer(serializers.ModelSerializer):
@@ -122,24 +134,43 @@ class ExceptionEventDetailSerializer(ExceptionEventSerializer):
         ]
 
 
-class AssignInputSerializer(serializers.Serializer):
+class ActingInputSerializer(serializers.Serializer):
+    """Administrators act only on behalf of a named person, with a reason (docs/controls.md)."""
+
+    on_behalf_of = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Administrators only: the id of the person you act for (recorded with your reason).",
+    )
+    reason = serializers.CharField(
+        max_length=4000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why you act on behalf of someone (required with `on_behalf_of`).",
+    )
+
+
+class AssignInputSerializer(ActingInputSerializer):
     assignee = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True))
 
 
-class CommentInputSerializer(serializers.Serializer):
+class CommentInputSerializer(ActingInputSerializer):
     comment = serializers.CharField(max_length=4000)
 
 
-class AttachInputSerializer(serializers.Serializer):
+class AttachInputSerializer(ActingInputSerializer):
     attachment = serializers.FileField()
     comment = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
 
 
-class ReasonInputSerializer(serializers.Serializer):
+class ReasonInputSerializer(ActingInputSerializer):
     reason = serializers.CharField(max_length=4000)
 
 
-class WaiveInputSerializer(serializers.Serializer):
+class WaiveInputSerializer(ActingInputSerializer):
     reason = serializers.CharField(max_length=4000)
     password = serializers.CharField(
         required=False, allow_blank=True, default="", write_only=True, style={"input_type": "password"}
@@ -166,7 +197,15 @@ class WaiveInputSerializer(serializers.Serializer):
         return attrs
 
 
-class OptionalCommentInputSerializer(serializers.Serializer):
+class ResolveInputSerializer(WaiveInputSerializer):
+    meaning = serializers.ChoiceField(
+        choices=[c for c in SignatureMeaning.choices if c[0] in handling.WAIVE_MEANINGS],
+        required=False,
+        default=SignatureMeaning.APPROVAL,
+    )
+
+
+class OptionalCommentInputSerializer(ActingInputSerializer):
     comment = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
@@ -215,6 +254,10 @@ def _action_schema(request_serializer, summary: str, extra_parameters=None):
     )
 
 
+def _acting(data) -> dict:
+    return {"on_behalf_of": data.get("on_behalf_of"), "reason": data.get("reason", "")}
+
+
 TASK_ID = OpenApiParameter("task_id", int, OpenApiParameter.PATH)
 STEP_ID = OpenApiParameter("step_id", int, OpenApiParameter.PATH)
 
@@ -242,6 +285,7 @@ class ExceptionEventViewSet(NumericLookupMixin, viewsets.ReadOnlyModelViewSet):
                 "tasks__closed_by",
                 "steps__department",
                 "steps__decided_by",
+                "steps__decided_for",
                 "log__actor",
                 "log__attachment",
             )
@@ -258,6 +302,12 @@ class ExceptionEventViewSet(NumericLookupMixin, viewsets.ReadOnlyModelViewSet):
     def _detail(self, pk) -> Response:
         event = get_object_or_404(self._detail_queryset(), pk=pk)
         return Response(ExceptionEventDetailSerializer(event, context=self.get_serializer_context()).data)
+
+    def _precheck(self, action_name: str, obj) -> None:
+        """Ask the policy before reading the input, so a refused user gets 403 whatever they sent (an
+        administrator naming ``on_behalf_of`` is checked by the service, with that person)."""
+        if not self.request.data.get("on_behalf_of"):
+            policy.require(self.request.user, action_name, obj)
 
     def _input(self, serializer_class, **context):
         serializer = serializer_class(data=self.request.data, context={**self.get_serializer_context(), **context})
@@ -279,40 +329,67 @@ class ExceptionEventViewSet(NumericLookupMixin, viewsets.ReadOnlyModelViewSet):
         event = get_object_or_404(self._detail_queryset(), number=code)
         return Response(ExceptionEventDetailSerializer(event, context=self.get_serializer_context()).data)
 
-    @_action_schema(None, "Take the event (assign it to yourself).")
+    @_action_schema(ActingInputSerializer, "Take the event (assign it to yourself).")
     @action(detail=True, methods=["post"])
     def take(self, request, pk=None, **kwargs):
-        handling.exception_event_take(event=self._event(), user=request.user)
+        self._precheck("take", self._event())
+        data = self._input(ActingInputSerializer)
+        handling.exception_event_take(event=self._event(), user=request.user, **_acting(data))
         return self._detail(pk)
 
     @_action_schema(AssignInputSerializer, "Assign the event to a member of its departments.")
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None, **kwargs):
+        self._precheck("assign", self._event())
         data = self._input(AssignInputSerializer)
-        handling.exception_event_assign(event=self._event(), user=request.user, assignee=data["assignee"])
+        handling.exception_event_assign(
+            event=self._event(), user=request.user, assignee=data["assignee"], **_acting(data)
+        )
         return self._detail(pk)
 
     @_action_schema(CommentInputSerializer, "Comment on the event.")
     @action(detail=True, methods=["post"])
     def comment(self, request, pk=None, **kwargs):
+        self._precheck("comment", self._event())
         data = self._input(CommentInputSerializer)
-        handling.exception_event_comment(event=self._event(), user=request.user, comment=data["comment"])
+        handling.exception_event_comment(
+            event=self._event(), user=request.user, comment=data["comment"], **_acting(data)
+        )
         return self._detail(pk)
 
     @_action_schema(AttachInputSerializer, "Attach evidence (multipart file upload).")
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
     def attach(self, request, pk=None, **kwargs):
+        self._precheck("attach", self._event())
         data = self._input(AttachInputSerializer)
         handling.exception_event_attach(
-            event=self._event(), user=request.user, attachment=data["attachment"], comment=data["comment"]
+            event=self._event(),
+            user=request.user,
+            attachment=data["attachment"],
+            comment=data["comment"],
+            **_acting(data),
         )
         return self._detail(pk)
 
-    @_action_schema(ReasonInputSerializer, "Resolve the event with a reason (releases the hold).")
-    @action(detail=True, methods=["post"])
+    @_action_schema(
+        ResolveInputSerializer,
+        "Resolve the event with a reason (releases the hold); the owning department only; compliance and "
+        "quality events need your password, a meaning and the version you reviewed (e-signature).",
+    )
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser])
     def resolve(self, request, pk=None, **kwargs):
-        data = self._input(ReasonInputSerializer)
-        handling.exception_event_resolve(event=self._event(), user=request.user, reason=data["reason"])
+        event = self._event()
+        self._precheck("resolve", event)
+        data = self._input(ResolveInputSerializer, event=event)
+        handling.exception_event_resolve(
+            event=event,
+            user=request.user,
+            reason=data["reason"],
+            password=data["password"],
+            meaning=data["meaning"],
+            version=data["version"],
+            on_behalf_of=data["on_behalf_of"],
+        )
         return self._detail(pk)
 
     @_action_schema(
@@ -323,6 +400,7 @@ class ExceptionEventViewSet(NumericLookupMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser])
     def waive(self, request, pk=None, **kwargs):
         event = self._event()
+        self._precheck("waive", event)
         data = self._input(WaiveInputSerializer, event=event)
         handling.exception_event_waive(
             event=event,
@@ -331,38 +409,47 @@ class ExceptionEventViewSet(NumericLookupMixin, viewsets.ReadOnlyModelViewSet):
             password=data["password"],
             meaning=data["meaning"],
             version=data["version"],
+            on_behalf_of=data["on_behalf_of"],
         )
         return self._detail(pk)
 
     @_action_schema(ReasonInputSerializer, "Reopen a closed or rejected event (routed again).")
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None, **kwargs):
+        self._precheck("reopen", self._event())
         data = self._input(ReasonInputSerializer)
-        handling.exception_event_reopen(event=self._event(), user=request.user, reason=data["reason"])
+        handling.exception_event_reopen(
+            event=self._event(), user=request.user, reason=data["reason"], on_behalf_of=data["on_behalf_of"]
+        )
         return self._detail(pk)
 
     @_action_schema(OptionalCommentInputSerializer, "Mark your department's task done.", [TASK_ID])
     @action(detail=True, methods=["post"], url_path=r"tasks/(?P<task_id>\d+)/complete")
     def complete_task(self, request, pk=None, task_id=None, **kwargs):
+        task = get_object_or_404(HandlingTask.objects.select_related("event"), pk=task_id, event=self._event())
+        self._precheck("complete_task", task)
         data = self._input(OptionalCommentInputSerializer)
-        task = get_object_or_404(HandlingTask, pk=task_id, event=self._event())
-        handling.handling_task_complete(task=task, user=request.user, comment=data["comment"])
+        handling.handling_task_complete(task=task, user=request.user, comment=data["comment"], **_acting(data))
         return self._detail(pk)
 
     @_action_schema(OptionalCommentInputSerializer, "Approve the pending approval step.", [STEP_ID])
     @action(detail=True, methods=["post"], url_path=r"steps/(?P<step_id>\d+)/approve")
     def approve_step(self, request, pk=None, step_id=None, **kwargs):
+        step = get_object_or_404(ApprovalStep.objects.select_related("event"), pk=step_id, event=self._event())
+        self._precheck("approve_step", step)
         data = self._input(OptionalCommentInputSerializer)
-        step = get_object_or_404(ApprovalStep, pk=step_id, event=self._event())
-        handling.approval_step_approve(step=step, user=request.user, comment=data["comment"])
+        handling.approval_step_approve(step=step, user=request.user, comment=data["comment"], **_acting(data))
         return self._detail(pk)
 
     @_action_schema(ReasonInputSerializer, "Reject the pending approval step (ends the chain).", [STEP_ID])
     @action(detail=True, methods=["post"], url_path=r"steps/(?P<step_id>\d+)/reject")
     def reject_step(self, request, pk=None, step_id=None, **kwargs):
+        step = get_object_or_404(ApprovalStep.objects.select_related("event"), pk=step_id, event=self._event())
+        self._precheck("reject_step", step)
         data = self._input(ReasonInputSerializer)
-        step = get_object_or_404(ApprovalStep, pk=step_id, event=self._event())
-        handling.approval_step_reject(step=step, user=request.user, reason=data["reason"])
+        handling.approval_step_reject(
+            step=step, user=request.user, reason=data["reason"], on_behalf_of=data["on_behalf_of"]
+        )
         return self._detail(pk)
 
 

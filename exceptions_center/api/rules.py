@@ -45,14 +45,20 @@ RULE_FIELDS = [
 
 class RuleSerializer(serializers.ModelSerializer):
     route = serializers.SerializerMethodField(help_text=_("Department codes of the handling route, in order."))
+    owner_department = serializers.SerializerMethodField(
+        help_text=_("Code of the department that decides the rule's events (its own, else its category's).")
+    )
 
     class Meta:
         model = Rule
-        fields = ["id", *RULE_FIELDS, "route", "created_at", "updated_at"]
+        fields = ["id", *RULE_FIELDS, "owner_department", "shipped", "route", "created_at", "updated_at"]
         read_only_fields = fields
 
     def get_route(self, rule: Rule) -> list[str]:
         return [step.department.code for step in rule.route_steps.all()]
+
+    def get_owner_department(self, rule: Rule) -> str:
+        return rule.owner_department_code
 
 
 class RuleReevaluationSerializer(serializers.ModelSerializer):
@@ -102,16 +108,48 @@ class FactEntrySerializer(serializers.Serializer):
 
 
 class RuleInputSerializer(serializers.ModelSerializer):
+    owner_department = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Department.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("Code of the department that decides the rule's events; empty: the category's default."),
+    )
     route = serializers.ListField(
         child=serializers.SlugRelatedField(slug_field="code", queryset=Department.objects.all()),
         required=False,
         help_text=_("Department codes, in order (parallel for high severity, approvers for medium)."),
     )
-    reason = serializers.CharField(required=False, allow_blank=True, max_length=100, write_only=True)
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        write_only=True,
+        help_text=_("Why you change the rule (required; or the X-Change-Reason header)."),
+    )
+    password = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        write_only=True,
+        style={"input_type": "password"},
+        help_text=_("Your password: disabling a shipped compliance rule needs your electronic signature."),
+    )
+    # A plain string (checked by the service) rather than a second "meaning" enum in the schema.
+    meaning = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=16,
+        write_only=True,
+        help_text=_(
+            "The meaning of your signature when disabling a shipped compliance rule: approval or responsibility."
+        ),
+    )
 
     class Meta:
         model = Rule
-        fields = [*RULE_FIELDS, "route", "reason"]
+        fields = [*RULE_FIELDS, "owner_department", "route", "reason", "password", "meaning"]
 
     def validate_event(self, value: str) -> str:
         """Only an event some app provides facts for: a rule on another would never run."""
@@ -138,12 +176,18 @@ def _split(data: dict[str, Any]) -> tuple[dict[str, Any], list | None, str]:
     data = dict(data)
     route = data.pop("route", None)
     reason = data.pop("reason", "")
+    data.pop("password", None)
+    data.pop("meaning", None)
     return data, route, reason
+
+
+def _signature(data: dict[str, Any]) -> dict[str, str]:
+    return {"password": data.get("password") or "", "meaning": data.get("meaning") or ""}
 
 
 def rule_create_from_api(*, user, **data) -> Rule:
     fields, route, reason = _split(data)
-    return rule_services.rule_save(rule=Rule(**fields), user=user, reason=reason, route=route)
+    return rule_services.rule_save(rule=Rule(**fields), user=user, reason=reason, route=route, **_signature(data))
 
 
 @transaction.atomic
@@ -152,14 +196,14 @@ def rule_update_from_api(*, instance: Rule, user, **data) -> Rule:
     rule = Rule.objects.select_for_update().get(pk=instance.pk)
     for name, value in fields.items():
         setattr(rule, name, value)
-    return rule_services.rule_save(rule=rule, user=user, reason=reason, route=route)
+    return rule_services.rule_save(rule=rule, user=user, reason=reason, route=route, **_signature(data))
 
 
 class RuleViewSet(BaseViewSet):
     """The rule catalogue. Writes are validated like in the admin: an expression that does not compile,
     names an unknown fact or fails on the sample facts is refused with its line and column."""
 
-    queryset = Rule.objects.prefetch_related("route_steps__department")
+    queryset = Rule.objects.select_related("owner_department").prefetch_related("route_steps__department")
     serializer_class = RuleSerializer
     input_serializer_class = RuleInputSerializer
     filterset_fields = ["event", "category", "severity", "enabled", "blocking"]

@@ -10,8 +10,9 @@ Routing runs after the raising transaction commits (Celery, ``exception_event_ro
 - **low**: ``rule.low_action``: resolved automatically (logged), or the departments are notified, or the
   event waits for the daily review digest.
 
-Every action locks the event row, checks that the user may act (a member of the department concerned,
-that department's manager, or an exception manager: sales_manager, admin), writes the log and
+Every action locks the event row, asks the one permission policy (``erp.kernel.policy``, checkers in
+``exceptions_center.policy``: the owning department decides, nobody decides their own case, one person
+approves one step of a chain, administrators act on behalf of someone with a reason), writes the log and
 history, bumps ``event.version`` (electronic signatures bind to it) and, when the event leaves or
 re-enters an active status, recomputes the hold of its source object at once.
 """
@@ -25,20 +26,23 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.utils import bulk_create_with_history
 
 from erp.attachments import attachment_add
-from erp.kernel.errors import DomainError, PermissionDenied
+from erp.kernel import policy
+from erp.kernel.errors import DomainError
 from erp.kernel.history import history_stamp
+from erp.kernel.people import person_name
+from erp.kernel.policy import Decision
 from erp.models import SignatureMeaning
 from erp.signatures import signature_create
+from exceptions_center import policy as sod
 from exceptions_center.models import (
     ACTIVE_STATUSES,
+    DEFAULT_OWNER_BY_CATEGORY,
     ApprovalStep,
-    Category,
     Department,
     DispatchState,
     EventLogEntry,
@@ -55,78 +59,24 @@ from exceptions_center.services import notifications
 from exceptions_center.services.notifications import Kind
 from exceptions_center.services.sources import source_hold_refresh
 
-# Groups whose members may act on every event (in every department).
-MANAGER_GROUPS = ("sales_manager", "admin")
-
-# Where an event goes when its rule names no route.
-DEFAULT_DEPARTMENT_BY_CATEGORY = {
-    Category.BUSINESS: "sales_management",
-    Category.LOGISTICS: "logistics",
-    Category.QUALITY: "quality",
-    Category.COMPLIANCE: "compliance",
-}
+# Where an event goes when its rule names no route: its owning department (exceptions_center.policy).
+DEFAULT_DEPARTMENT_BY_CATEGORY = DEFAULT_OWNER_BY_CATEGORY
 
 WAIVE_MEANINGS = (SignatureMeaning.WAIVER, SignatureMeaning.APPROVAL, SignatureMeaning.RESPONSIBILITY)
 
 
-# --- who may act ------------------------------------------------------------------------------------
+# --- who may act: the one policy (erp.kernel.policy, checkers in exceptions_center.policy) -----------------
 
-
-def user_is_exception_manager(user) -> bool:
-    """Exception managers (sales_manager, admin, superusers) may act in every department."""
-    if not user or not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return bool(_group_names(user) & set(MANAGER_GROUPS))
-
-
-def _group_names(user) -> set[str]:
-    """The user's group names, read once per request (kept on the user object)."""
-    names = getattr(user, "_exceptions_group_names", None)
-    if names is None:
-        names = set(user.groups.values_list("name", flat=True))
-        user._exceptions_group_names = names
-    return names
-
-
-def user_department_ids(user) -> set[int]:
-    """The departments the user belongs to (through the department's group) or manages."""
-    if not user or not user.is_authenticated:
-        return set()
-    cached = getattr(user, "_exceptions_department_ids", None)
-    if cached is None:
-        cached = set(
-            Department.objects.filter(Q(group__user=user) | Q(managers=user)).values_list("pk", flat=True).distinct()
-        )
-        user._exceptions_department_ids = cached
-    return cached
+route_departments = sod.route_departments
+event_department_ids = sod.event_department_ids
+user_department_ids = sod.member_department_ids
 
 
 def user_may_act_in(user, department_ids: Iterable[int]) -> bool:
-    """May ``user`` act for one of these departments?"""
-    if user_is_exception_manager(user):
-        return True
+    """May ``user`` act for one of these departments (member, manager or dated delegate)?"""
     if not user or not user.is_authenticated or not user.is_active:
         return False
-    return bool(user_department_ids(user) & set(department_ids))
-
-
-def route_departments(rule) -> list[Department]:
-    """The rule's route in order, or the default department of its category when it names none."""
-    steps = list(rule.route_steps.select_related("department").order_by("position"))
-    if steps:
-        return [step.department for step in steps]
-    code = DEFAULT_DEPARTMENT_BY_CATEGORY.get(rule.category, "sales_management")
-    return list(Department.objects.filter(code=code))
-
-
-def event_department_ids(event: ExceptionEvent) -> set[int]:
-    """Departments concerned by the event: its route, its tasks and its approval steps."""
-    ids = {d.pk for d in route_departments(event.rule)}
-    ids |= set(event.tasks.values_list("department_id", flat=True))
-    ids |= set(event.steps.values_list("department_id", flat=True))
-    return ids
+    return sod.standing(user, department_ids).allowed
 
 
 def user_may_act_on_event(user, event: ExceptionEvent) -> bool:
@@ -137,40 +87,38 @@ def _department_names(department_ids: Iterable[int]) -> str:
     return ", ".join(str(d) for d in Department.objects.filter(pk__in=list(department_ids)))
 
 
-def _refuse(departments_ids: Iterable[int]) -> PermissionDenied:
-    return PermissionDenied(
-        _("Only members of %(departments)s or their managers may handle this exception.")
-        % {"departments": _department_names(departments_ids)}
+def _authorise(user, action: str, obj, *, on_behalf_of=None, reason: str = "") -> Decision:
+    """Ask the policy (403 with its reason when refused). An administrator acting for someone must say
+    why: the reason is recorded with the person they acted for."""
+    decision = policy.require(user, action, obj, on_behalf_of=on_behalf_of)
+    if on_behalf_of is not None and not (reason or "").strip():
+        raise DomainError.on_field(
+            "reason", _("Say why you act on behalf of %(person)s.") % {"person": person_name(on_behalf_of)}
+        )
+    return decision
+
+
+def _acting_data(decision: Decision, *, reason: str = "") -> dict:
+    """What the log records when someone acts for another person: the person, and the delegation or the
+    administrator's reason."""
+    if decision.acting_for is None:
+        return {}
+    data = {"on_behalf_of": decision.acting_for.get_username(), "on_behalf_of_name": person_name(decision.acting_for)}
+    if decision.delegation is not None:
+        data["delegation"] = decision.delegation.pk
+    else:
+        data["admin_reason"] = (reason or "").strip()
+    return data
+
+
+def _signature_reason(reason: str, decision: Decision) -> str:
+    """The signature's stated reason; a delegate's says for whom and under which delegation."""
+    if decision.delegation is None:
+        return reason
+    return str(
+        _("%(reason)s (signed on behalf of %(person)s under delegation D-%(delegation)s)")
+        % {"reason": reason, "person": person_name(decision.acting_for), "delegation": decision.delegation.pk}
     )
-
-
-def _require_event_actor(user, event: ExceptionEvent) -> set[int]:
-    """Refuse a user who may not act on the event; return the event's departments (for further checks)."""
-    department_ids = event_department_ids(event)
-    if not user_may_act_in(user, department_ids):
-        raise _refuse(department_ids)
-    return department_ids
-
-
-def user_may_sign_waiver(user, event: ExceptionEvent, *, department_ids: set[int] | None = None) -> bool:
-    """Beyond acting on the event (``user_may_act_in``, checked by the caller): may ``user`` sign away this
-    compliance or quality exception? Only its own departments (members or their heads) or an
-    administrator: the blanket reach of sales managers over every queue stops here, because the quality
-    function must stay independent of sales (GSP). Events that need no signature add no condition.
-    ``department_ids``: the event's departments when the caller has read them already."""
-    if not event.needs_signature_to_waive:
-        return True
-    if not user or not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser or "admin" in _group_names(user):
-        return True
-    ids = department_ids if department_ids is not None else event_department_ids(event)
-    return bool(user_department_ids(user) & ids)
-
-
-def _require_department_actor(user, department: Department) -> None:
-    if not user_may_act_in(user, [department.pk]):
-        raise _refuse([department.pk])
 
 
 # --- small writers ---------------------------------------------------------------------------------
@@ -388,42 +336,49 @@ def _route_low(event: ExceptionEvent, departments: list[Department]) -> list[str
 
 
 # --- actions ---------------------------------------------------------------------------------------
+# Each action: lock the event → ask the policy (exceptions_center.policy; 403 with its reason) → validate →
+# write (log with who acted for whom) → recompute the hold → notify on commit. ``on_behalf_of``: an
+# administrator acting for that person, with ``reason`` saying why.
 
 
-def exception_event_take(*, event: ExceptionEvent, user) -> ExceptionEvent:
-    """The user takes the event (assigns it to themself) and its open tasks of their departments."""
+def exception_event_take(*, event: ExceptionEvent, user, on_behalf_of=None, reason: str = "") -> ExceptionEvent:
+    """The user takes the event (assigns it to themself, or to the person an administrator acts for) and
+    its open tasks of their departments."""
     with transaction.atomic():
         event = _lock(event.pk)
-        _require_event_actor(user, event)
+        decision = _authorise(user, "take", event, on_behalf_of=on_behalf_of, reason=reason)
         _require_active(event)
-        _assign(event, assignee=user, actor=user, action=LogAction.TAKEN)
+        assignee = on_behalf_of or user
+        _assign(
+            event, assignee=assignee, actor=user, action=LogAction.TAKEN, extra=_acting_data(decision, reason=reason)
+        )
         return event
 
 
-def exception_event_assign(*, event: ExceptionEvent, user, assignee) -> ExceptionEvent:
-    """Assign the event to a member of one of its departments (or a manager); they are notified."""
+def exception_event_assign(
+    *, event: ExceptionEvent, user, assignee, on_behalf_of=None, reason: str = ""
+) -> ExceptionEvent:
+    """Assign the event to a member of one of its departments; they are notified."""
     with transaction.atomic():
         event = _lock(event.pk)
-        _require_event_actor(user, event)
+        decision = _authorise(user, "assign", event, on_behalf_of=on_behalf_of, reason=reason)
         _require_active(event)
         if assignee is None or not assignee.is_active or not user_may_act_on_event(assignee, event):
             message = _("%(user)s is not a member of a department handling this exception.") % {
                 "user": getattr(assignee, "username", "?")
             }
             raise DomainError.on_field("assignee", message)
-        _assign(event, assignee=assignee, actor=user, action=LogAction.ASSIGNED)
+        _assign(
+            event, assignee=assignee, actor=user, action=LogAction.ASSIGNED, extra=_acting_data(decision, reason=reason)
+        )
         if assignee.pk != user.pk:
             notifications.notifications_for_event(event=event, kind=Kind.ASSIGNED, users=[assignee])
         return event
 
 
-def _assign(event: ExceptionEvent, *, assignee, actor, action: str) -> None:
+def _assign(event: ExceptionEvent, *, assignee, actor, action: str, extra: dict | None = None) -> None:
     event.assignees.add(assignee)
-    their_departments = (
-        {t.department_id for t in event.tasks.all()}
-        if user_is_exception_manager(assignee)
-        else user_department_ids(assignee)
-    )
+    their_departments = user_department_ids(assignee) | set(sod.active_delegations(assignee))
     event.tasks.filter(status=TaskStatus.OPEN, assignee__isnull=True, department_id__in=their_departments).update(
         assignee=assignee
     )
@@ -432,21 +387,27 @@ def _assign(event: ExceptionEvent, *, assignee, actor, action: str) -> None:
         event.status = EventStatus.IN_PROGRESS
         fields.append("status")
     _save(event, user=actor, reason=action, fields=fields)
-    _log(event, action=action, actor=actor, data={"assignee": assignee.get_username()})
+    _log(event, action=action, actor=actor, data={"assignee": assignee.get_username(), **(extra or {})})
 
 
-def exception_event_comment(*, event: ExceptionEvent, user, comment: str) -> EventLogEntry:
-    """Add a comment to the event's log."""
+def exception_event_comment(
+    *, event: ExceptionEvent, user, comment: str, on_behalf_of=None, reason: str = ""
+) -> EventLogEntry:
+    """Add a comment to the event's log (its departments, and the owners of the source document)."""
     comment = _required(comment, "comment", _("Write a comment."))
     with transaction.atomic():
         event = _lock(event.pk)
-        _require_event_actor(user, event)
-        entry = _log(event, action=LogAction.COMMENTED, actor=user, comment=comment)
+        decision = _authorise(user, "comment", event, on_behalf_of=on_behalf_of, reason=reason)
+        entry = _log(
+            event, action=LogAction.COMMENTED, actor=user, comment=comment, data=_acting_data(decision, reason=reason)
+        )
         _save(event, user=user, reason="comment", fields=[])
         return entry
 
 
-def exception_event_attach(*, event: ExceptionEvent, user, attachment, comment: str = "") -> EventLogEntry:
+def exception_event_attach(
+    *, event: ExceptionEvent, user, attachment, comment: str = "", on_behalf_of=None, reason: str = ""
+) -> EventLogEntry:
     """Attach a piece of evidence (a file) to the event's log.
 
     The file must pass the attachment checks (type by extension and content, size: ``erp.kernel.files``);
@@ -457,7 +418,7 @@ def exception_event_attach(*, event: ExceptionEvent, user, attachment, comment: 
         raise DomainError.on_field("attachment", _("Choose a file to attach."))
     with transaction.atomic():
         event = _lock(event.pk)
-        _require_event_actor(user, event)
+        decision = _authorise(user, "attach", event, on_behalf_of=on_behalf_of, reason=reason)
         stored = attachment_add(owner=event, upload=attachment, user=user, field="attachment")
         entry = _log(
             event,
@@ -465,24 +426,29 @@ def exception_event_attach(*, event: ExceptionEvent, user, attachment, comment: 
             actor=user,
             comment=(comment or "").strip(),
             attachment=stored,
-            data={"filename": stored.original_name, "version": stored.version},
+            data={"filename": stored.original_name, "version": stored.version, **_acting_data(decision, reason=reason)},
         )
         _save(event, user=user, reason="attachment", fields=[])
         return entry
 
 
-def handling_task_complete(*, task: HandlingTask, user, comment: str = "") -> HandlingTask:
-    """A department marks its task done; the last task done resolves the event (and releases the hold)."""
+def handling_task_complete(
+    *, task: HandlingTask, user, comment: str = "", on_behalf_of=None, reason: str = ""
+) -> HandlingTask:
+    """A member of the task's department marks it done; the last task done resolves the event (and
+    releases the hold). An owner of the source may not complete the owning department's task nor the
+    last open one (exceptions_center.policy)."""
     with transaction.atomic():
         event = _lock(task.event_id)
         task = HandlingTask.objects.select_for_update().select_related("department").get(pk=task.pk)
-        _require_department_actor(user, task.department)
+        task.event = event
+        decision = _authorise(user, "complete_task", task, on_behalf_of=on_behalf_of, reason=reason)
         _require_active(event)
         if task.status != TaskStatus.OPEN:
             raise DomainError(_("This task is already closed."), code="task_closed")
         task.status, task.closed_at, task.closed_by = TaskStatus.DONE, timezone.now(), user
         task.comment = (comment or "").strip()
-        task.assignee = task.assignee or user
+        task.assignee = task.assignee or on_behalf_of or user
         task._history_user = user
         task.save(update_fields=["status", "closed_at", "closed_by", "comment", "assignee"])
         _log(
@@ -490,7 +456,7 @@ def handling_task_complete(*, task: HandlingTask, user, comment: str = "") -> Ha
             action=LogAction.TASK_DONE,
             actor=user,
             comment=task.comment,
-            data={"department": task.department.code},
+            data={"department": task.department.code, **_acting_data(decision, reason=reason)},
         )
         if event.tasks.filter(status=TaskStatus.OPEN).exists():
             fields = []
@@ -509,25 +475,40 @@ def handling_task_complete(*, task: HandlingTask, user, comment: str = "") -> Ha
         return task
 
 
-def approval_step_approve(*, step: ApprovalStep, user, comment: str = "") -> ApprovalStep:
-    """Approve the pending step: the next one becomes pending, or the last approval resolves the event."""
+def _lock_step(step: ApprovalStep, event: ExceptionEvent) -> ApprovalStep:
+    step = ApprovalStep.objects.select_for_update().select_related("department").get(pk=step.pk)
+    step.event = event
+    return step
+
+
+def approval_step_approve(
+    *, step: ApprovalStep, user, comment: str = "", on_behalf_of=None, reason: str = ""
+) -> ApprovalStep:
+    """Approve the pending step: the next one becomes pending, or the last approval resolves the event.
+    Maker-checker: a member of the step's department who approved no other step of the chain and does
+    not own the source; the approver (and whom they acted for) is stored on the step."""
     with transaction.atomic():
         event = _lock(step.event_id)
-        step = ApprovalStep.objects.select_for_update().select_related("department").get(pk=step.pk)
-        _require_department_actor(user, step.department)
+        step = _lock_step(step, event)
+        decision = _authorise(user, "approve_step", step, on_behalf_of=on_behalf_of, reason=reason)
         _require_active(event)
         if step.status != StepStatus.PENDING:
             raise DomainError(_("This approval step is not awaiting a decision."), code="step_not_pending")
         step.status, step.decided_by, step.decided_at = StepStatus.APPROVED, user, timezone.now()
+        step.decided_for = decision.acting_for
         step.comment = (comment or "").strip()
         step._history_user = user
-        step.save(update_fields=["status", "decided_by", "decided_at", "comment"])
+        step.save(update_fields=["status", "decided_by", "decided_for", "decided_at", "comment"])
         _log(
             event,
             action=LogAction.APPROVED,
             actor=user,
             comment=step.comment,
-            data={"position": step.position, "department": step.department.code},
+            data={
+                "position": step.position,
+                "department": step.department.code,
+                **_acting_data(decision, reason=reason),
+            },
         )
         next_step = (
             event.steps.select_for_update()
@@ -559,20 +540,21 @@ def approval_step_approve(*, step: ApprovalStep, user, comment: str = "") -> App
         return step
 
 
-def approval_step_reject(*, step: ApprovalStep, user, reason: str) -> ApprovalStep:
+def approval_step_reject(*, step: ApprovalStep, user, reason: str, on_behalf_of=None) -> ApprovalStep:
     """Reject the pending step: the chain ends (later steps skipped) and the event becomes ``rejected``,
     still active, so its order stays held until the event is handled again (reopened) or waived."""
     reason = _required(reason, "reason", _("Say why you reject."))
     with transaction.atomic():
         event = _lock(step.event_id)
-        step = ApprovalStep.objects.select_for_update().select_related("department").get(pk=step.pk)
-        _require_department_actor(user, step.department)
+        step = _lock_step(step, event)
+        decision = _authorise(user, "reject_step", step, on_behalf_of=on_behalf_of, reason=reason)
         _require_active(event)
         if step.status != StepStatus.PENDING:
             raise DomainError(_("This approval step is not awaiting a decision."), code="step_not_pending")
         step.status, step.decided_by, step.decided_at, step.comment = StepStatus.REJECTED, user, timezone.now(), reason
+        step.decided_for = decision.acting_for
         step._history_user = user
-        step.save(update_fields=["status", "decided_by", "decided_at", "comment"])
+        step.save(update_fields=["status", "decided_by", "decided_for", "decided_at", "comment"])
         event.steps.filter(status=StepStatus.WAITING).update(status=StepStatus.SKIPPED)
         event.status = EventStatus.REJECTED
         event.resolution = reason
@@ -582,7 +564,11 @@ def approval_step_reject(*, step: ApprovalStep, user, reason: str) -> ApprovalSt
             action=LogAction.REJECTED,
             actor=user,
             comment=reason,
-            data={"position": step.position, "department": step.department.code},
+            data={
+                "position": step.position,
+                "department": step.department.code,
+                **_acting_data(decision, reason=reason),
+            },
         )
         _hold_refresh(event)
         notifications.notifications_for_event(
@@ -591,16 +577,75 @@ def approval_step_reject(*, step: ApprovalStep, user, reason: str) -> ApprovalSt
         return step
 
 
-def exception_event_resolve(*, event: ExceptionEvent, user, reason: str) -> ExceptionEvent:
-    """Resolve the event with a reason: open tasks are cancelled, undecided steps skipped, hold released."""
+def _check_version(event: ExceptionEvent, version) -> None:
+    if version is not None and int(version) != event.version:
+        raise DomainError(
+            _("The exception changed while you were reading it; review it again before signing."),
+            code="stale_version",
+            details={"version": event.version},
+        )
+
+
+def _sign(
+    event: ExceptionEvent, *, user, decision: Decision, password: str, meaning: str, reason: str, version
+) -> dict:
+    """The decider's own electronic signature on the event as it is now; what the log keeps of it."""
+
+    if meaning not in WAIVE_MEANINGS:
+        message = _("Choose the meaning of your signature.")
+        raise DomainError(message, code="signature_invalid", fields={"meaning": [message]})
+    signature = signature_create(
+        user=user,
+        password=password,
+        meaning=meaning,
+        record=event,
+        reason=_signature_reason(reason, decision),
+        acting_user=user,
+    )
+    return {
+        "signature_id": signature.pk,
+        "meaning": signature.meaning,
+        "printed_name": signature.printed_name,
+        "record_version": signature.record_version,
+        "record_hash": signature.record_hash,
+    }
+
+
+def exception_event_resolve(
+    *,
+    event: ExceptionEvent,
+    user,
+    reason: str,
+    password: str = "",
+    meaning: str = SignatureMeaning.APPROVAL,
+    version: int | None = None,
+    on_behalf_of=None,
+) -> ExceptionEvent:
+    """Resolve the event with a reason: open tasks are cancelled, undecided steps skipped, hold released.
+    Only the owning department decides, never an owner of the source; a compliance or quality event
+    only with the decider's electronic signature (password, meaning, the version reviewed)."""
     reason = _required(reason, "reason", _("Say how the exception was resolved."))
     with transaction.atomic():
         event = _lock(event.pk)
-        _require_event_actor(user, event)
+        decision = _authorise(user, "resolve", event, on_behalf_of=on_behalf_of, reason=reason)
         _require_active(event)
+        _check_version(event, version)
+        data = _acting_data(decision, reason=reason)
+        if decision.needs_signature:
+            data.update(
+                _sign(
+                    event,
+                    user=user,
+                    decision=decision,
+                    password=password,
+                    meaning=meaning,
+                    reason=reason,
+                    version=version,
+                )
+            )
         _close_open_work(event, user=user, comment=reason)
         _close(event, status=EventStatus.RESOLVED, user=user, resolution=reason)
-        _log(event, action=LogAction.RESOLVED, actor=user, comment=reason)
+        _log(event, action=LogAction.RESOLVED, actor=user, comment=reason, data=data)
         _hold_refresh(event)
         notifications.notifications_for_event(
             event=event, kind=Kind.RESOLVED, departments=route_departments(event.rule), exclude=user
@@ -616,40 +661,31 @@ def exception_event_waive(
     password: str = "",
     meaning: str = SignatureMeaning.WAIVER,
     version: int | None = None,
+    on_behalf_of=None,
 ) -> ExceptionEvent:
-    """Waive the event (accept it as it is) with a reason. Compliance and quality events also need an
-    electronic signature: the password re-entered and a meaning, bound to the event version the user
-    saw (``version``), by a member or head of the event's departments (not a sales manager acting for
-    every queue); a wrong password, a stale version or the wrong signer changes nothing."""
+    """Waive the event (accept it as it is) with a reason. Only the owning department decides, never an
+    owner of the source. Compliance and quality events also need the decider's own electronic signature:
+    the password re-entered and a meaning, bound to the event version the user saw (``version``); a wrong
+    password, a stale version or the wrong signer changes nothing."""
     reason = _required(reason, "reason", _("Say why the exception is waived."))
     with transaction.atomic():
         event = _lock(event.pk)
-        department_ids = _require_event_actor(user, event)
+        decision = _authorise(user, "waive", event, on_behalf_of=on_behalf_of, reason=reason)
         _require_active(event)
-        if version is not None and int(version) != event.version:
-            raise DomainError(
-                _("The exception changed while you were reading it; review it again before signing."),
-                code="stale_version",
-                details={"version": event.version},
-            )
-        data: dict = {}
-        if event.needs_signature_to_waive:
-            if not user_may_sign_waiver(user, event, department_ids=department_ids):
-                raise PermissionDenied(
-                    _("Only members of %(departments)s or their heads may waive a compliance or quality exception.")
-                    % {"departments": _department_names(department_ids)}
+        _check_version(event, version)
+        data = _acting_data(decision, reason=reason)
+        if decision.needs_signature:
+            data.update(
+                _sign(
+                    event,
+                    user=user,
+                    decision=decision,
+                    password=password,
+                    meaning=meaning,
+                    reason=reason,
+                    version=version,
                 )
-            if meaning not in WAIVE_MEANINGS:
-                message = _("Choose the meaning of your signature.")
-                raise DomainError(message, code="signature_invalid", fields={"meaning": [message]})
-            signature = signature_create(user=user, password=password, meaning=meaning, record=event, reason=reason)
-            data = {
-                "signature_id": signature.pk,
-                "meaning": signature.meaning,
-                "printed_name": signature.printed_name,
-                "record_version": signature.record_version,
-                "record_hash": signature.record_hash,
-            }
+            )
         _close_open_work(event, user=user, comment=reason)
         _close(event, status=EventStatus.WAIVED, user=user, resolution=reason)
         _log(event, action=LogAction.WAIVED, actor=user, comment=reason, data=data)
@@ -660,13 +696,13 @@ def exception_event_waive(
         return event
 
 
-def exception_event_reopen(*, event: ExceptionEvent, user, reason: str) -> ExceptionEvent:
-    """Reopen a closed or rejected event: it becomes open, holds its order again and is routed again
-    (a new round of tasks or a fresh approval chain) after commit."""
+def exception_event_reopen(*, event: ExceptionEvent, user, reason: str, on_behalf_of=None) -> ExceptionEvent:
+    """Reopen a closed or rejected event (the owning department): it becomes open, holds its order again
+    and is routed again (a new round of tasks or a fresh approval chain) after commit."""
     reason = _required(reason, "reason", _("Say why the exception is reopened."))
     with transaction.atomic():
         event = _lock(event.pk)
-        _require_event_actor(user, event)
+        decision = _authorise(user, "reopen", event, on_behalf_of=on_behalf_of, reason=reason)
         if event.status in (EventStatus.OPEN, EventStatus.IN_PROGRESS):
             raise DomainError(_("Exception %(number)s is still open.") % {"number": event.number}, code="event_open")
         event.status = EventStatus.OPEN
@@ -677,7 +713,7 @@ def exception_event_reopen(*, event: ExceptionEvent, user, reason: str) -> Excep
         _save(
             event, user=user, reason=reason, fields=["status", "closed_at", "closed_by", "resolution", "dispatch_state"]
         )
-        _log(event, action=LogAction.REOPENED, actor=user, comment=reason)
+        _log(event, action=LogAction.REOPENED, actor=user, comment=reason, data=_acting_data(decision, reason=reason))
         _hold_refresh(event)
         exception_event_route_on_commit(event=event)
         return event

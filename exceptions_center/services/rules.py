@@ -14,8 +14,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from erp.kernel import policy
 from erp.kernel.errors import DomainError
 from erp.kernel.history import history_stamp
+from erp.signatures import signature_create
 from exceptions_center import engine
 from exceptions_center.facts_registry import facts_build
 from exceptions_center.models import EventStatus, ExceptionEvent, Rule
@@ -154,15 +156,30 @@ def backtest_candidates(*, event: str, days: int) -> int:
 
 
 @transaction.atomic
-def rule_save(*, rule: Rule, user, reason: str = "", route: list | None = None, validate: bool = True) -> Rule:
+def rule_save(
+    *,
+    rule: Rule,
+    user,
+    reason: str = "",
+    route: list | None = None,
+    validate: bool = True,
+    password: str = "",
+    meaning: str = "",
+) -> Rule:
     """Validate and save a rule (history with user and reason); with ``route`` (departments in order)
     replace its route steps. Every process picks the change up at its next evaluation (``updated_at``
     moves); when the rule was enabled or changed, its event's open documents are re-evaluated in the
     background (queued on commit, see ``reevaluation``). ``validate=False`` only for callers that have
-    just run ``rule_validate`` (the admin form)."""
+    just run ``rule_validate`` (the admin form). A person's change is checked by ``rule_change_authorise``
+    first (``user=None``: the system's own loads, e.g. data migrations and tests' fixtures)."""
+    action = rule_change_action(rule)
+    if user is not None:
+        policy.require(user, action, rule)
     if validate:
         rule_validate(rule=rule)
     rule.full_clean(exclude=["route"])
+    if user is not None:
+        rule_change_authorise(rule=rule, user=user, reason=reason, password=password, meaning=meaning, action=action)
     before = reevaluation.rule_state(rule)
     history_stamp(rule, user=user, reason=reason)
     rule.save()
@@ -176,3 +193,36 @@ def rule_save(*, rule: Rule, user, reason: str = "", route: list | None = None, 
             step.save()
     reevaluation.rule_reevaluation_queue(rule=rule, before=before, user=user)
     return rule
+
+
+# --- who may change a rule (segregation of duties, exceptions_center.policy) ----------------------------
+
+RULE_SIGNATURE_MEANINGS = ("approval", "responsibility")
+
+
+def rule_change_action(rule: Rule) -> str:
+    """The policy action a save of ``rule`` is: ``create``, ``disable`` (an enabled rule switched off) or
+    ``change``."""
+    if rule.pk is None:
+        return "create"
+    was_enabled = Rule.objects.filter(pk=rule.pk).values_list("enabled", flat=True).first()
+    return "disable" if was_enabled and not rule.enabled else "change"
+
+
+def rule_change_authorise(
+    *, rule: Rule, user, reason: str, password: str = "", meaning: str = "", action: str | None = None
+) -> None:
+    """Rules, their routes and SLA change only by compliance officers and administrators (403 otherwise),
+    always with a reason (it goes into the history); disabling a shipped compliance rule also needs the
+    user's electronic signature (password re-entered and a meaning), stored on the rule as it is now.
+    Refuses before anything is written."""
+    action = action or rule_change_action(rule)
+    decision = policy.require(user, action, rule)
+    if not (reason or "").strip():
+        raise DomainError.on_field("reason", _("Say why you change this rule; auditors read it in the history."))
+    if decision.needs_signature:
+        if meaning not in RULE_SIGNATURE_MEANINGS:
+            message = _("Choose the meaning of your signature.")
+            raise DomainError(message, code="signature_invalid", fields={"meaning": [message]})
+        stored = Rule.objects.get(pk=rule.pk)
+        signature_create(user=user, password=password, meaning=meaning, record=stored, reason=reason, acting_user=user)

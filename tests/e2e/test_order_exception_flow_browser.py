@@ -1,10 +1,11 @@
 """In the browser, the whole way from a held order to a submitted one: a sales rep enters an order for
-a customer whose record lacks its USCC (high, blocking: tasks for compliance and sales) at a price 30 %
-below list (medium, blocking: approvals by sales management, then finance) and sees the hold. A
-compliance officer opens their department's queue and completes the compliance task; the sales manager,
-who manages the sales department, finds both events in their queue, completes the sales task and
-approves both steps of the price chain. The rep reloads the order: no hold banner any more, and the
-order can be submitted."""
+a customer whose record lacks its USCC (high, blocking: a compliance matter, routed to compliance, which
+decides it) at a price 30 % below list (medium, blocking: approvals by sales management, then finance)
+and sees the hold. The rep cannot decide either event on their own order. A compliance officer opens
+their department's queue and completes the compliance task, which resolves the compliance event; the
+sales manager approves the first step of the price chain but may not approve the finance step too
+(maker-checker); a finance officer approves it. The rep reloads the order: no hold banner any more, and
+the order can be submitted."""
 
 from __future__ import annotations
 
@@ -45,6 +46,7 @@ def test_held_order_is_handled_by_each_department_then_submitted(live_server, pa
     rep = make_user("sales", username="zhang_wei", first_name="Wei", last_name="Zhang")
     make_user("compliance", username="li_na", first_name="Na", last_name="Li")
     manager = make_user("sales_manager", username="wang_fang", first_name="Fang", last_name="Wang")
+    make_user("finance", username="zhou_min", first_name="Min", last_name="Zhou")
     Department.objects.get(code="sales").managers.add(manager)  # as set in the admin: heads the sales team
     customer_for(rep, code="C-RJ01", name="上海交通大学医学院附属仁济医院", uscc="")
     WarehouseFactory(code="WH-SH", name="上海浦东仓")
@@ -79,13 +81,20 @@ def test_held_order_is_handled_by_each_department_then_submitted(live_server, pa
     expect(banner.locator(f"li.event[data-rule={HIGH_RULE}]")).to_have_class(re.compile("sev-high"))
     expect(banner.locator(f"li.event[data-rule={MEDIUM_RULE}]")).to_have_class(re.compile("sev-medium"))
     expect(page.locator(".transitions button", has_text="提交")).to_be_disabled()
-    # routing ran after the save committed: one task per department, the chain's first step pending
-    assert sorted(high.tasks.values_list("department__code", flat=True)) == ["compliance", "sales"]
+    # routing ran after the save committed: the compliance task, the chain's first step pending
+    assert sorted(high.tasks.values_list("department__code", flat=True)) == ["compliance"]
     assert list(medium.steps.order_by("position").values_list("department__code", "status")) == [
         ("sales_management", "pending"),
         ("finance", "waiting"),
     ]
     screenshot("flow_01_rep_sees_hold")
+    # the rep may follow the compliance event but not decide it: no resolve, waive or task buttons
+    page.goto(f"{live_server.url}/exceptions-center/events/{high.number}/")
+    expect(page.locator("h1")).to_contain_text(high.number)
+    expect(page.locator("[data-testid=resolve]")).to_have_count(0)
+    expect(page.locator("[data-testid=waive]")).to_have_count(0)
+    expect(page.locator("button", has_text="标记完成")).to_have_count(0)
+    expect(page.locator("[data-testid=who-decides]")).to_contain_text("合规部")
     _logout(page)
 
     # when: the compliance officer opens their department's queue and the high event
@@ -97,47 +106,23 @@ def test_held_order_is_handled_by_each_department_then_submitted(live_server, pa
     screenshot("flow_02_compliance_queue")
     queue_row.locator("a", has_text=high.number).click()
     expect(page.locator("h1")).to_contain_text(high.number)
-    # they may complete their own department's task, not the sales one
+    # they complete their department's task, which decides the compliance event
     compliance_task = page.locator("tr[data-task=compliance]")
-    sales_task = page.locator("tr[data-task=sales]")
-    expect(sales_task.locator("button", has_text="标记完成")).to_have_count(0)
     compliance_task.locator("textarea, input[name=comment]").first.fill("已向客户索取营业执照，统一社会信用代码已核实")
     compliance_task.locator("button", has_text="标记完成").click()
 
-    # then: their task is done, the event in progress (sales still to act), the order still held
-    expect(page.locator(".messages")).to_contain_text("任务已标记完成")
-    expect(page.locator("tr[data-task=compliance] td").nth(3)).to_contain_text("Na Li")  # who completed it
-    high.refresh_from_db()
-    assert high.status == EventStatus.IN_PROGRESS
-    assert high.tasks.get(department__code="compliance").status == TaskStatus.DONE
-    assert SalesOrder.objects.get().is_held
-    screenshot("flow_03_compliance_task_done")
-    _logout(page)
-
-    # when: the sales manager opens their queue: the high event (the sales task is theirs to close) and
-    # the price event (their approval) are both there
-    login("wang_fang")
-    queue_row = _open_from_queue(page, live_server, high.number)
-    expect(queue_row).to_contain_text(order.number)
-    expect(page.locator(f"#results tr[data-number='{medium.number}']")).to_be_visible()
-    screenshot("flow_04_manager_queue")
-    queue_row.locator("a", has_text=high.number).click()
-    expect(page.locator("h1")).to_contain_text(high.number)
-    expect(page.locator("tr[data-task=compliance] td").nth(3)).to_contain_text("Na Li")  # who completed it
-    sales_task = page.locator("tr[data-task=sales]")
-    sales_task.locator("textarea, input[name=comment]").first.fill("已与客户确认，营业执照副本已归档")
-    sales_task.locator("button", has_text="标记完成").click()
-
-    # then: every department did its part: the event is resolved, and the order still waits for the price
+    # then: the event is resolved; the order still waits for the price
     expect(page.locator(".messages")).to_contain_text("任务已标记完成")
     high.refresh_from_db()
     assert high.status == EventStatus.RESOLVED
-    assert high.tasks.get(department__code="sales").closed_by == manager
+    assert high.tasks.get(department__code="compliance").status == TaskStatus.DONE
     assert SalesOrder.objects.get().is_held
     expect(page.locator("h1")).to_contain_text("已解决")
-    screenshot("flow_05_high_event_resolved")
+    screenshot("flow_03_compliance_event_resolved")
+    _logout(page)
 
-    # when: back in the queue, the resolved event has left it; the manager approves the price chain
+    # when: the sales manager opens their queue: the price event (their approval) is there
+    login("wang_fang")
     queue_row = _open_from_queue(page, live_server, medium.number)
     expect(page.locator(f"#results tr[data-number='{high.number}']")).to_have_count(0)  # resolved: not active
     queue_row.locator("a", has_text=medium.number).click()
@@ -150,7 +135,14 @@ def test_held_order_is_handled_by_each_department_then_submitted(live_server, pa
     expect(page.locator(".messages")).to_contain_text("已批准")
     expect(page.locator("tr[data-step='1']")).to_contain_text("Fang Wang")
     screenshot("flow_07_first_step_approved")
-    # the finance step too: sales managers are exception managers, who may act for every department
+    # not the finance step too: one person approves one step of a chain, and only finance approves finance's
+    expect(page.locator("tr[data-step='2'] button[value=approve]")).to_have_count(0)
+    _logout(page)
+
+    # when: the finance officer approves the second step
+    login("zhou_min")
+    queue_row = _open_from_queue(page, live_server, medium.number)
+    queue_row.locator("a", has_text=medium.number).click()
     page.locator("tr[data-step='2'] button[value=approve]").click()
 
     # then: the last approval resolves the event

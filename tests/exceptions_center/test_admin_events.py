@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from exceptions_center.models import EventStatus, ExceptionEvent
+from exceptions_center.models import Department, EventStatus, ExceptionEvent
 from tests.exceptions_center.factories import event_for, rule_with_route
 from tests.exceptions_center.test_views import FACTS
 
@@ -46,7 +46,9 @@ def test_event_admin_shows_a_readonly_facts_card(client, officer, route):
 
 
 def test_admin_action_resolves_through_the_service(client, officer, make_user, route):
-    mine = route(event_for(rule_with_route("compliance", category="compliance")))
+    # a logistics event whose rule compliance owns: resolvable without a signature
+    compliance = Department.objects.get(code="compliance")
+    mine = route(event_for(rule_with_route("compliance", category="logistics", owner_department=compliance)))
     not_mine = route(event_for(rule_with_route("finance", category="business")))
     client.force_login(officer)
     response = client.post(
@@ -60,3 +62,16 @@ def test_admin_action_resolves_through_the_service(client, officer, make_user, r
     # the finance event is refused by the same permission check as everywhere
     assert not_mine.status == EventStatus.OPEN
     assert not_mine.number in response.content.decode()
+
+
+def test_r30_admin_action_cannot_resolve_a_compliance_event_without_a_signature(client, officer, route):
+    # given a compliance event its officer may decide, but only with their electronic signature
+    event = route(event_for(rule_with_route("compliance", category="compliance")))
+    client.force_login(officer)
+    # when they use the review queue's "resolve as reviewed" (no signature form there)
+    response = client.post(CHANGELIST, {"action": "resolve_as_reviewed", "_selected_action": [event.pk]}, follow=True)
+    # then it is refused with the reason, and nothing changed
+    assert response.status_code == 200
+    event.refresh_from_db()
+    assert event.status == EventStatus.OPEN
+    assert event.number in response.content.decode()

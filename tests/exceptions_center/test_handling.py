@@ -179,8 +179,16 @@ def test_low_notify_notifies_and_stays_for_review(route, sales_user):
 
 
 def test_low_review_queue_daily_digest(route, sales_user, django_capture_on_commit_callbacks):
-    # given two low events in the sales review queue, one already handled
-    rule = rule_with_route("sales", severity="low", low_action="review_queue", blocking=False)
+    # given two low events in the sales review queue (a rule the sales department owns), one already handled
+    from exceptions_center.models import Department
+
+    rule = rule_with_route(
+        "sales",
+        severity="low",
+        low_action="review_queue",
+        blocking=False,
+        owner_department=Department.objects.get(code="sales"),
+    )
     waiting = route(event_for(rule))
     done = route(event_for(rule))
     handling.exception_event_resolve(event=done, user=sales_user, reason="checked")
@@ -280,7 +288,9 @@ def test_department_manager_may_act_without_being_a_member(high_event, make_user
 
 
 def test_closed_event_refuses_resolve_and_reopen_restarts_routing(high_event, compliance_user):
-    handling.exception_event_resolve(event=high_event, user=compliance_user, reason="fixed at source")
+    handling.exception_event_resolve(
+        event=high_event, user=compliance_user, reason="fixed at source", password=PASSWORD, version=high_event.version
+    )
     with pytest.raises(DomainError) as exc:
         handling.exception_event_resolve(event=high_event, user=compliance_user, reason="again")
     assert exc.value.code == "event_closed"
@@ -288,7 +298,9 @@ def test_closed_event_refuses_resolve_and_reopen_restarts_routing(high_event, co
 
 
 def test_reopen_routes_again_with_a_new_round(high_event, compliance_user, django_capture_on_commit_callbacks):
-    handling.exception_event_resolve(event=high_event, user=compliance_user, reason="fixed")
+    handling.exception_event_resolve(
+        event=high_event, user=compliance_user, reason="fixed", password=PASSWORD, version=high_event.version
+    )
     with django_capture_on_commit_callbacks(execute=True):
         handling.exception_event_reopen(event=high_event, user=compliance_user, reason="came back")
     high_event.refresh_from_db()
@@ -370,12 +382,12 @@ def test_waive_compliance_event_is_refused_to_a_sales_manager(high_event, manage
     assert not ElectronicSignature.objects.exists()
 
 
-def test_waive_compliance_event_by_the_head_of_quality(high_event, make_user):
-    # given the head of quality (a department on the event's route) outside the quality group
+def test_waive_compliance_event_by_the_head_of_compliance(high_event, make_user):
+    # given the head of compliance (the owning department) outside the compliance group
     from exceptions_center.models import Department
 
     head = make_user("auditor")
-    Department.objects.get(code="quality").managers.add(head)
+    Department.objects.get(code="compliance").managers.add(head)
     # when they waive it with their signature
     handling.exception_event_waive(
         event=high_event, user=head, reason="deviation assessed", password=PASSWORD, version=high_event.version
@@ -383,6 +395,24 @@ def test_waive_compliance_event_by_the_head_of_quality(high_event, make_user):
     # then it is waived
     high_event.refresh_from_db()
     assert high_event.status == EventStatus.WAIVED
+
+
+def test_waive_compliance_event_is_refused_to_the_head_of_another_department_on_its_route(high_event, make_user):
+    # given the head of quality: quality is on the compliance event's route, but compliance owns it
+    from exceptions_center.models import Department
+
+    head = make_user("auditor")
+    Department.objects.get(code="quality").managers.add(head)
+    before = high_event.version
+    # when they try to waive it with their signature
+    with pytest.raises(PermissionDenied):
+        handling.exception_event_waive(
+            event=high_event, user=head, reason="deviation assessed", password=PASSWORD, version=before
+        )
+    # then nothing is signed or changed
+    high_event.refresh_from_db()
+    assert (high_event.status, high_event.version) == (EventStatus.OPEN, before)
+    assert not ElectronicSignature.objects.exists()
 
 
 def test_waive_business_event_needs_a_reason_not_a_signature(medium_event, manager_user):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from erp.celery import app as celery_app
 from exceptions_center.models import Channel, DispatchState, ExceptionEvent, Notification, WebhookEndpoint
 from exceptions_center.services import handling, notifications
+from tests.conftest import PASSWORD
 from tests.exceptions_center.factories import event_for, rule_with_route
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +122,9 @@ def test_action_during_broker_outage_is_delivered_exactly_once_after(
     broker.down()
     # when the officer resolves it: the request succeeds, the notification rows wait as pending
     with django_capture_on_commit_callbacks(execute=True):
-        handling.exception_event_resolve(event=event, user=compliance_user, reason="licence renewed")
+        handling.exception_event_resolve(
+            event=event, user=compliance_user, reason="licence renewed", password=PASSWORD, version=event.version
+        )
     event.refresh_from_db()
     assert event.status == "resolved"
     rows = Notification.objects.filter(event=event, kind="exception.resolved")

@@ -216,9 +216,11 @@ def _api_body(**overrides) -> dict:
     return body
 
 
-def _api(api_client_for, user):
+def _api(api_client_for, user, reason: str = "catalogue upkeep"):
     client = api_client_for(user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    if reason:
+        client.defaults["HTTP_X_CHANGE_REASON"] = reason
     return client
 
 
@@ -281,3 +283,68 @@ def test_api_sales_user_may_read_but_not_write_rules(make_user, api_client_for):
     client = api_client_for(make_user("sales"))
     assert client.get("/api/v1/exceptions/rules/").status_code == 200
     assert client.post("/api/v1/exceptions/rules/", _api_body(), format="json").status_code == 403
+
+
+def _change_form(rule: Rule, **overrides) -> dict:
+    """The admin change form of a saved rule as the browser posts it (its route steps inline)."""
+    steps = list(rule.route_steps.order_by("position"))
+    data = {
+        **{name: getattr(rule, name) for name in ("code", "name_zh", "name_en", "description", "event")},
+        **{name: getattr(rule, name) for name in ("iterate_over", "condition", "detail_key", "category")},
+        **{name: getattr(rule, name) for name in ("severity", "low_action", "sla_hours", "message_zh", "message_en")},
+        "params": __import__("json").dumps(rule.params),
+        "owner_department": rule.owner_department_id or "",
+        "try_order": "",
+        "try_days": "30",
+        "route_steps-TOTAL_FORMS": str(len(steps)),
+        "route_steps-INITIAL_FORMS": str(len(steps)),
+        "route_steps-MIN_NUM_FORMS": "0",
+        "route_steps-MAX_NUM_FORMS": "1000",
+    }
+    if rule.enabled:
+        data["enabled"] = "on"
+    if rule.blocking:
+        data["blocking"] = "on"
+    for index, step in enumerate(steps):
+        data[f"route_steps-{index}-id"] = str(step.pk)
+        data[f"route_steps-{index}-rule"] = str(rule.pk)
+        data[f"route_steps-{index}-position"] = str(step.position)
+        data[f"route_steps-{index}-department"] = str(step.department_id)
+    for name, value in overrides.items():
+        if value is None:
+            data.pop(name, None)
+        else:
+            data[name] = value
+    return data
+
+
+def test_r30_admin_disabling_a_shipped_compliance_rule_needs_reason_and_signature(client, officer):
+    from erp.models import ElectronicSignature
+    from tests.conftest import PASSWORD
+
+    # given a shipped compliance rule (as the catalogue migrations mark them)
+    rule = rule_saved(code="ORD-SHIPPED-C", condition="order.gross_fen > 0", category="compliance")
+    Rule.objects.filter(pk=rule.pk).update(shipped=True)
+    rule.refresh_from_db()
+    url = reverse("admin:exceptions_center_rule_change", args=[rule.pk])
+    # when the officer unticks "enabled" without a reason or a signature
+    response = client.post(url, _change_form(rule, enabled=None))
+    # then the errors are next to the fields and nothing changed
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert {"reason", "signature_password", "signature_meaning"} <= set(errors)
+    rule.refresh_from_db()
+    assert rule.enabled and not ElectronicSignature.objects.exists()
+    # when they give a reason and sign
+    response = client.post(
+        url,
+        _change_form(
+            rule, enabled=None, reason="replaced", signature_password=PASSWORD, signature_meaning="responsibility"
+        ),
+    )
+    # then it is disabled, the reason in its history, their signature on it
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    rule.refresh_from_db()
+    assert not rule.enabled
+    assert rule.history.latest().history_change_reason == "replaced"
+    assert ElectronicSignature.objects.get().signer == officer
