@@ -282,7 +282,7 @@ class ShipmentFacts:
     def samples(self) -> list[dict]:
         base = {
             "id": 1,
-            "number": "SH-2026-000001",
+            "number": "SH-2026-000123",
             "status": "in_transit",
             "order_number": "SO-2026-000001",
             "customer_code": "C00001",
@@ -371,7 +371,7 @@ class TemperatureFacts:
     def samples(self) -> list[dict]:
         base = {
             "place": "shipment",
-            "place_code": "SH-2026-000001",
+            "place_code": "SH-2026-000123",
             "open_excursions": 0,
             "gap_count": 0,
             "held_lots": "",

@@ -19,7 +19,7 @@ from django.urls import resolve, reverse
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from exceptions_center.models import Channel, ExceptionEvent, Notification, Rule
+from exceptions_center.models import Channel, Delegation, ExceptionEvent, Notification, Rule
 from masterdata.models import Party, Product, Region, Warehouse
 from orders.models import SalesOrder
 from tests.erp.test_url_access import all_routes
@@ -53,6 +53,7 @@ pytestmark = pytest.mark.django_db
 MARKER = "ZZMARKERB"  # in rep B's customer's name
 CONTACT = "ZZCONTACTB"  # the customer's contact person
 PROBE = "ZZPROBEB"  # the probe of B's shipment's readings and excursion
+EVIDENCE = "ZZEVIDENCEB"  # inside the evidence file attached to B's event
 SEARCH = "ZZMARK"  # a search term that finds B's rows but is not itself a marker when echoed
 MISSING_ID = 987654321
 
@@ -180,8 +181,22 @@ def world(make_user):
         Region: Region.objects.first(),
         Rule: event_b.rule,
         StockOperation: None,  # none in this world: the walk reads a missing id
+        Delegation: None,  # department records, no customer's data: the walk reads a missing id
     }
-    markers = [MARKER, CONTACT, PROBE, order_b.number, shipment_b.number, return_b.number, event_b.number]
+    # B's evidence file on B's event, and B's own API token (rep A may neither download nor revoke them)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from erp.attachments import attachment_add
+    from erp.tokens import api_token_create
+
+    evidence = attachment_add(
+        owner=event_b,
+        upload=SimpleUploadedFile("evidence.txt", f"{EVIDENCE} {MARKER}".encode(), content_type="text/plain"),
+        user=rep_b,
+        field="attachment",
+    )
+    token_b, _secret = api_token_create(user=rep_b)
+    markers = [MARKER, CONTACT, PROBE, EVIDENCE, order_b.number, shipment_b.number, return_b.number, event_b.number]
     return {
         "rep_a": rep_a,
         "rep_b": rep_b,
@@ -191,6 +206,8 @@ def world(make_user):
         "shipment_a": shipment_a,
         "event_a": event_a,
         "event_b": event_b,
+        "evidence_b": evidence,
+        "token_b": token_b,
     }
 
 
@@ -237,6 +254,10 @@ def _html_targets(world) -> dict[str, dict]:
         "traceability:order_fulfil": {"order_pk": rows[SalesOrder].pk},
         "traceability:shipment_detail": {"pk": rows[Shipment].pk},
         "traceability:excursion_acknowledge": {"pk": rows[Excursion].pk},
+        "attachment-download": {"pk": world["evidence_b"].pk},
+        "api-attachment-download": {"pk": world["evidence_b"].pk},
+        "account-token-revoke": {"token_key": world["token_b"].token_key},
+        "api-token-revoke": {"token_key": world["token_b"].token_key},
     }
 
 
