@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from erp.kernel.files import allowed_types, max_bytes
 from erp.models import SignatureMeaning
 from exceptions_center.services.handling import WAIVE_MEANINGS
 
@@ -30,8 +31,6 @@ class AttachForm(forms.Form):
     comment = forms.CharField(label=_("Note"), required=False, max_length=1000)
 
     def __init__(self, *args, **kwargs) -> None:
-        from erp.kernel.files import allowed_types, max_bytes
-
         super().__init__(*args, **kwargs)
         # The checks themselves run in the service (erp.kernel.files); the form says what they accept.
         self.fields["attachment"].help_text = _(

@@ -21,7 +21,9 @@ from operator import or_
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, QuerySet
 
+from erp.kernel.access import restrict, row_scope, sees_all_rows
 from erp.kernel.ports import Port
+from masterdata.models import Party
 
 source_visibility = Port(
     "exceptions_center.source_visibility",
@@ -71,16 +73,11 @@ def event_child_scope(queryset: QuerySet, user, action: str) -> QuerySet | None:
 def party_ids_visible_to(*, user):
     """Parties are sources too (licence and qualification events); master data sits below the exception
     center, so the center vouches for it: an event on a party is seen by whoever sees the party."""
-    from erp.kernel.access import restrict, sees_all_rows
-    from masterdata.models import Party
-
     return None if sees_all_rows(Party, user) else restrict(Party.objects.all(), user, "view").values("pk")
 
 
 def register() -> None:
     """Plug the event scopes into ``restrict`` (called from ``ExceptionsCenterConfig.ready``)."""
-    from erp.kernel.access import row_scope
-
     source_visibility.register(party_ids_visible_to, app="exceptions_center", key="masterdata.party")
 
     row_scope.register(exception_event_scope, app="exceptions_center", key="exceptions_center.exceptionevent")

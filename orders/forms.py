@@ -12,6 +12,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from masterdata.models import Warehouse
+from masterdata.selectors import party_list_visible_to
 from orders.models import PaymentTerms
 from orders.services.inputs import OrderInput, order_input_from_values
 
@@ -58,8 +59,6 @@ class OrderHeaderForm(forms.Form):
     def clean_ship_to(self):
         """A ship-to party the user may see (or the order's current one); a hidden id gets exactly the
         error of a missing one, so the form cannot be used to probe for other reps' customers."""
-        from masterdata.selectors import party_list_visible_to
-
         pk = self.cleaned_data.get("ship_to")
         if pk is None or pk == self.current_ship_to:
             return pk

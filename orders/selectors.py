@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, QuerySet
 
-from erp.kernel.access import object_get_for, restrict
+from erp.kernel.access import object_get_for, restrict, sees_all_rows
 from erp.kernel.people import person_name
 from exceptions_center.models import (
     ACTIVE_STATUSES,
@@ -51,8 +51,6 @@ def order_ids_visible_to(*, user) -> QuerySet | None:
 
     Plugged into the exception center (``source_visibility``: an event on an order is seen with the order)
     and used by traceability to scope shipments, allocations and returns to their orders."""
-    from erp.kernel.access import sees_all_rows
-
     if sees_all_rows(SalesOrder, user):
         return None
     return restrict(SalesOrder.objects.all(), user, "view").values("pk")

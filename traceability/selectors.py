@@ -16,9 +16,11 @@ from collections.abc import Callable
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from erp.kernel.access import object_get_for, restrict, sees_all_rows
+from erp.kernel.access import object_get_for, restrict, row_scope, sees_all_rows
+from exceptions_center.visibility import source_visibility
 from masterdata.models import Party
 from orders.models import SalesOrder
+from orders.selectors import order_ids_visible_to
 from traceability.models import (
     EdgeKind,
     Lot,
@@ -37,8 +39,6 @@ RECALL_PERMISSION = "traceability.view_all_recallscopejob"
 
 
 def _visible_order_ids(user):
-    from orders.selectors import order_ids_visible_to
-
     return order_ids_visible_to(user=user)
 
 
@@ -90,9 +90,6 @@ ROW_SCOPES = {
 def register() -> None:
     """Plug the row scopes above into ``restrict`` and shipments into the exception center's
     ``source_visibility`` (called from ``TraceabilityConfig.ready``)."""
-    from erp.kernel.access import row_scope
-    from exceptions_center.visibility import source_visibility
-
     for label, scope in ROW_SCOPES.items():
         row_scope.register(scope, app="traceability", key=label)
     source_visibility.register(shipment_ids_visible_to, app="traceability", key="traceability.shipment")

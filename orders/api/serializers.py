@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from erp.kernel.api_fields import VisiblePrimaryKeyRelatedField
 from erp.kernel.serializers import CachedFieldsMixin
+from masterdata.selectors import party_list_visible_to
 from orders.models import PaymentTerms, SalesOrder, SalesOrderLine
 from orders.selectors import event_line_no, order_open_events
 from orders.services import OrderInput, OrderSaveResult, order_input_from_values
@@ -38,8 +39,6 @@ class OrderLineInputSerializer(CachedFieldsMixin, serializers.Serializer):
 
 
 def _ship_to_choices(*, user):
-    from masterdata.selectors import party_list_visible_to
-
     return party_list_visible_to(user=user)
 
 
