@@ -24,10 +24,14 @@ def _declare_all() -> None:
 
 
 def _target(item: Implementation) -> str:
-    """A function or class by its dotted name; a value (a URL name, a provider object) as its repr."""
+    """A function or class by its dotted name; a value (a URL name, a dataclass) as its repr; an object whose
+    repr is the default one (a fact provider) as an instance of its class, so the listing is the same on
+    every run."""
     target = item.target
     if inspect.isfunction(target) or inspect.ismethod(target) or inspect.isclass(target):
         return item.label
+    if type(target).__repr__ is object.__repr__:
+        return f"{type(target).__module__}.{type(target).__qualname__}()"
     return repr(target)
 
 
