@@ -27,8 +27,10 @@ from erp.kernel.auth_backends import user_group_names
 from erp.kernel.errors import DomainError, PermissionDenied
 from erp.kernel.fetch import rows_by_pk
 from erp.kernel.history import acting_user, create_with_history, history_stamp
+from erp.kernel.messages import both, stored_text
 from erp.kernel.numbering import next_number
 from masterdata.models import Party, Product, Warehouse
+from orders import texts
 from orders.models import (
     EDITABLE_STATUSES,
     OrderStatus,
@@ -509,14 +511,26 @@ def order_hold_refresh(*, source: SalesOrder, active=None) -> SalesOrder:
     summary = "; ".join(f"{e.number} {e.message_zh}" for e in events)
     if len(summary) > 300:
         summary = summary[:299] + "…"
-    if source.is_held != is_held or source.hold_summary != summary:
+    # Read in the reader's language: the events' numbers with both copies of their messages.
+    summary_text = (
+        stored_text(
+            texts.HOLD_SUMMARY,
+            events=[
+                stored_text(texts.HOLD_EVENT, number=e.number, message=both(e.message_zh, e.message_en)) for e in events
+            ],
+        )
+        if events
+        else {}
+    )
+    if source.is_held != is_held or source.hold_summary != summary or source.hold_summary_text != summary_text:
         source.is_held = is_held
         source.hold_summary = summary
+        source.hold_summary_text = summary_text
         # The hold shows in the history (and so in the order timeline) as a system change.
         # A long list of events is cut to the history column; hold_summary keeps the full list.
         reason = "hold: " + ", ".join(e.number for e in events) if is_held else "hold released"
         history_stamp(source, user=None, reason=reason)
-        source.save(update_fields=["is_held", "hold_summary", "updated_at"])
+        source.save(update_fields=["is_held", "hold_summary", "hold_summary_text", "updated_at"])
     return source
 
 
@@ -665,9 +679,7 @@ def order_cancel(*, order: SalesOrder, user, reason: str) -> SalesOrder:
     # which also recomputes the hold once.
     from exceptions_center.services import exception_events_close_for_source
 
-    exception_events_close_for_source(
-        source=order, user=user, reason=_("Order cancelled: %(reason)s") % {"reason": reason}
-    )
+    exception_events_close_for_source(source=order, user=user, reason=stored_text(texts.ORDER_CANCELLED, reason=reason))
     return order
 
 
