@@ -23,7 +23,8 @@ from erp.kernel.errors import DomainError
 class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    # A field named "fields" (the API's error shape) shadows Serializer.fields on purpose: the schema only.
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))  # type: ignore[assignment]
     details = serializers.DictField()
 
 
@@ -40,7 +41,7 @@ def _flatten(detail: Any) -> list[str]:
 
 def _field_errors(detail: Any) -> dict[str, list[Any]]:
     if isinstance(detail, dict):
-        result: dict[str, list[Any]] = {}
+        result: dict[str, Any] = {}
         for name, value in detail.items():
             key = "__all__" if name in ("non_field_errors",) else name
             if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict) for v in value)):

@@ -19,7 +19,7 @@ text (``both(zh, en)``, e.g. a department name or a rule message) or a list of t
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.utils import translation
 from django.utils.module_loading import autodiscover_modules
@@ -70,7 +70,7 @@ def stored_text(key: str, /, **params: Any) -> StoredText:
     return {"key": key, "params": {name: _jsonable(value) for name, value in params.items()}}
 
 
-def is_stored_text(value: Any) -> bool:
+def is_stored_text(value: Any) -> TypeGuard[StoredText]:
     return isinstance(value, dict) and isinstance(value.get("key"), str) and "params" in value
 
 
