@@ -288,7 +288,7 @@ def exception_event_cancel_open_work(*, event: ExceptionEvent, reason: str | Sto
     _close_open_work(event, user=user, comment=reason)
 
 
-def exception_events_close_for_source(*, source, reason: str, user=None) -> list[ExceptionEvent]:
+def exception_events_close_for_source(*, source, reason: str | StoredText, user=None) -> list[ExceptionEvent]:
     """The object the events are about left the business (an order was cancelled): each of its still
     active events is closed as auto-resolved with the reason logged, its open tasks cancelled and its
     undecided approval steps skipped; the source's hold is recomputed once at the end.
