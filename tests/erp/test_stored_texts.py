@@ -348,3 +348,27 @@ def test_old_rows_without_a_key_keep_their_text(held_order):
         assert order.hold_reason == order.hold_summary
         assert entry.comment_display == "旧的系统文本"
     assert ContentType.objects.get_for_model(order).model == "salesorder"
+
+
+def test_data_migrations_give_existing_system_texts_their_keys(held_order):
+    # given: rows as the system wrote them before texts were keys (plain Chinese, no key)
+    from importlib import import_module
+
+    from django.apps import apps
+
+    order, event, _rep, _officer = held_order
+    EventLogEntry.objects.filter(event=event).update(comment_text={})
+    order.__class__.objects.filter(pk=order.pk).update(hold_summary_text={})
+    exceptions_migration = import_module("exceptions_center.migrations.0003_stored_texts_log_resolution_notification")
+    orders_migration = import_module("orders.migrations.0006_stored_texts_hold_summary")
+
+    # when
+    exceptions_migration.system_texts_as_keys(apps, None)
+    orders_migration.hold_summaries_as_keys(apps, None)
+
+    # then: the routing entry and the hold read in English again
+    order.refresh_from_db()
+    routed = EventLogEntry.objects.get(event=event, action=LogAction.ROUTED)
+    with translation.override(EN):
+        assert routed.comment_display == "Compliance, Quality"
+        assert f"{event.number} The customer's licence has expired" in order.hold_reason
