@@ -229,8 +229,9 @@ class _Formatter:
         self._loaded: dict[type[models.Model], dict] = {}
 
     def want(self, field_obj: models.Field, value: Any) -> None:
-        if field_obj.is_relation and value is not None:
-            self._wanted[field_obj.related_model].add(value)
+        model = field_obj.related_model
+        if field_obj.is_relation and value is not None and model is not None:
+            self._wanted[model].add(value)
 
     def load(self) -> None:
         for model, pks in self._wanted.items():
@@ -240,7 +241,7 @@ class _Formatter:
         if value is None or value == "":
             return EMPTY
         if field_obj.is_relation:
-            related = self._loaded.get(field_obj.related_model, {}).get(value)
+            related = self._loaded.get(field_obj.related_model, {}).get(value) if field_obj.related_model else None
             if related is None:
                 return f"#{value}"
             if related._meta.model_name == "user":
@@ -377,7 +378,7 @@ def object_history(instance: models.Model, *, limit: int = 10) -> tuple[list[His
 
     One query for the rows (one extra row serves as the previous version of the oldest shown).
     """
-    manager = getattr(instance, instance._meta.simple_history_manager_attribute)
+    manager = getattr(instance, getattr(instance._meta, "simple_history_manager_attribute"))  # noqa: B009
     records = list(manager.select_related("history_user").order_by("-history_date", "-history_id")[: limit + 1])
     pairs = [(record, records[i + 1] if i + 1 < len(records) else None) for i, record in enumerate(records[:limit])]
     return _entries_for_records(type(instance), pairs), len(records) > limit

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -31,8 +33,11 @@ class HistoryFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["model"].choices = [("", _("All models")), *audit.history_model_choices()]
-        self.fields["change_type"].choices = [("", _("All changes")), *audit.change_type_labels().items()]
+        cast(forms.ChoiceField, self.fields["model"]).choices = [("", _("All models")), *audit.history_model_choices()]
+        cast(forms.ChoiceField, self.fields["change_type"]).choices = [
+            ("", _("All changes")),
+            *audit.change_type_labels().items(),
+        ]
         self.fields["object"].widget.attrs["type"] = "search"
 
     def clean(self):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 NAVIGATION = [
@@ -38,7 +40,7 @@ def navigation(request) -> dict:
         return {"nav_items": [], "user_roles": []}
     from django.urls import NoReverseMatch, reverse
 
-    items = []
+    items: list[dict[str, Any]] = []
     for label, url_name, perm in NAVIGATION:
         if not user.has_perm(perm):
             continue

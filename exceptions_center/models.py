@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from erp.kernel.i18n import localised
+from erp.kernel.messages import render_stored
 
 
 class Category(models.TextChoices):
@@ -301,6 +302,8 @@ class ExceptionEvent(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     resolution = models.TextField(_("resolution"), blank=True)
+    # A resolution the system wrote, as a message key (erp.kernel.messages); empty when a person typed it.
+    resolution_text = models.JSONField(_("resolution (message key)"), default=dict, blank=True)
     assignees = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("assignees"), blank=True, related_name="assigned_exception_events"
     )
@@ -335,6 +338,11 @@ class ExceptionEvent(models.Model):
         return localised(self.message_zh, self.message_en)
 
     @property
+    def resolution_display(self) -> str:
+        """The resolution in the reader's language (a person's words as typed)."""
+        return render_stored(self.resolution_text, fallback=self.resolution)
+
+    @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 
@@ -365,6 +373,8 @@ class HandlingTask(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     comment = models.TextField(_("comment"), blank=True)
+    # Why the system cancelled the task, as a message key (erp.kernel.messages); empty when typed.
+    comment_text = models.JSONField(_("comment (message key)"), default=dict, blank=True)
 
     history = HistoricalRecords()
 
@@ -378,6 +388,11 @@ class HandlingTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id}:{self.department_id}"
+
+    @property
+    def comment_display(self) -> str:
+        """The comment in the reader's language (a person's comment as typed)."""
+        return render_stored(self.comment_text, fallback=self.comment)
 
 
 class StepStatus(models.TextChoices):
@@ -503,6 +518,9 @@ class EventLogEntry(models.Model):
     )
     action = models.CharField(_("action"), max_length=14, choices=LogAction.choices)
     comment = models.TextField(_("comment"), blank=True)
+    # A comment the system wrote, as a message key (erp.kernel.messages); ``comment`` keeps it in
+    # the language it was written in. Empty when a person typed the comment, which stays as typed.
+    comment_text = models.JSONField(_("comment (message key)"), default=dict, blank=True)
     # Evidence file: an erp.Attachment of the event (private storage, permission-checked download).
     attachment = models.ForeignKey(
         "erp.Attachment",
@@ -521,6 +539,11 @@ class EventLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} {self.action}"
+
+    @property
+    def comment_display(self) -> str:
+        """The comment in the reader's language (a person's comment as typed)."""
+        return render_stored(self.comment_text, fallback=self.comment)
 
 
 class Channel(models.TextChoices):
@@ -547,6 +570,9 @@ class Notification(models.Model):
     kind = models.CharField(_("kind"), max_length=40)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("body"), blank=True)
+    # Title and body as message keys ({"title": ..., "body": ...}, erp.kernel.messages), shown in the
+    # reader's language in the app; ``title`` / ``body`` keep the text as e-mailed.
+    text = models.JSONField(_("text (message keys)"), default=dict, blank=True)
     url = models.CharField(max_length=300, blank=True)
     payload = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -566,6 +592,14 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def title_display(self) -> str:
+        return render_stored((self.text or {}).get("title"), fallback=self.title)
+
+    @property
+    def body_display(self) -> str:
+        return render_stored((self.text or {}).get("body"), fallback=self.body)
 
 
 class WebhookEndpoint(models.Model):

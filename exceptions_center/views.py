@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 
 from erp.kernel import policy
@@ -205,17 +206,18 @@ def _run(form, service, **kwargs):
     return None, False
 
 
+# Lazy: translated when the message is added, in the language of that request (not at import).
 ACTION_MESSAGES = {
-    "take": _("You took the exception."),
-    "assign": _("The exception was assigned."),
-    "comment": _("Comment added."),
-    "attach": _("Evidence attached."),
-    "resolve": _("The exception was resolved."),
-    "waive": _("The exception was waived."),
-    "reopen": _("The exception was reopened."),
-    "complete": _("Task marked done."),
-    "approve": _("Approved."),
-    "reject": _("Rejected; the chain ends here."),
+    "take": gettext_lazy("You took the exception."),
+    "assign": gettext_lazy("The exception was assigned."),
+    "comment": gettext_lazy("Comment added."),
+    "attach": gettext_lazy("Evidence attached."),
+    "resolve": gettext_lazy("The exception was resolved."),
+    "waive": gettext_lazy("The exception was waived."),
+    "reopen": gettext_lazy("The exception was reopened."),
+    "complete": gettext_lazy("Task marked done."),
+    "approve": gettext_lazy("Approved."),
+    "reject": gettext_lazy("Rejected; the chain ends here."),
 }
 
 

@@ -4,6 +4,8 @@ models themselves are not registered, so no admin page can edit or delete a hist
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
@@ -27,8 +29,8 @@ class ReadOnlyHistoryAdmin(HistoryReadOnlyMixin, SimpleHistoryAdmin):
     """Saves through the app's services and shows history without any way to revert or edit it."""
 
     form = ReasonAdminForm
-    create_service = None
-    update_service = None
+    create_service: Any = None  # the app's service functions, set by each admin below
+    update_service: Any = None
 
     def save_model(self, request, obj, form, change):
         model_fields = {f.name for f in obj._meta.concrete_fields if f.editable}

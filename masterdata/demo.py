@@ -536,12 +536,12 @@ def _seed_bulk(ctx: DemoContext, users: dict) -> None:
         )
 
     for start in range(existing_products, target_products, BATCH_SIZE):
-        batch = [product(n) for n in range(start + 1, min(start + BATCH_SIZE, target_products) + 1)]
+        products = [product(n) for n in range(start + 1, min(start + BATCH_SIZE, target_products) + 1)]
         with transaction.atomic():
             bulk_create_with_history(
-                batch, Product, batch_size=BATCH_SIZE, default_user=actor, default_change_reason=DEMO_REASON
+                products, Product, batch_size=BATCH_SIZE, default_user=actor, default_change_reason=DEMO_REASON
             )
-        ctx.write(f"  products: {start + len(batch)} / {target_products}")
+        ctx.write(f"  products: {start + len(products)} / {target_products}")
     with connection.cursor() as cursor:
         # Fresh statistics, so the planner uses the indexes at once (autovacuum would catch up later).
         for table in ("masterdata_party", "masterdata_partyuserobjectpermission", "masterdata_product"):

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from masterdata import selectors
 from masterdata.models import Party, Product, Warehouse
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ReasonMixin(forms.Form):
@@ -15,7 +20,7 @@ class ReasonMixin(forms.Form):
     ``sections`` groups the fields under headings on the page; fields not listed come last.
     """
 
-    sections: list[tuple[str, list[str]]] = []
+    sections: list[tuple[StrOrPromise, list[str]]] = []
 
     reason = forms.CharField(
         label=_("Reason for change"),
@@ -24,9 +29,9 @@ class ReasonMixin(forms.Form):
         help_text=_("Optional; auditors see it in the change history."),
     )
 
-    def grouped_fields(self) -> list[tuple[str, list]]:
+    def grouped_fields(self) -> list[tuple[StrOrPromise, list]]:
         placed: set[str] = set()
-        groups = []
+        groups: list[tuple[StrOrPromise, list]] = []
         for title, names in self.sections:
             bound = [self[name] for name in names if name in self.fields]
             placed.update(names)
@@ -75,7 +80,7 @@ class PartyForm(ReasonMixin, forms.ModelForm):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if user.has_perm("masterdata.change_all_party"):
-            self.fields["sales_rep"].queryset = selectors.sales_rep_candidates()
+            cast(forms.ModelChoiceField, self.fields["sales_rep"]).queryset = selectors.sales_rep_candidates()
         else:
             # A sales rep works on their own parties; reassigning them is a manager's decision.
             del self.fields["sales_rep"]
@@ -119,7 +124,9 @@ class ProductForm(ReasonMixin, forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["registrant"].queryset = selectors.registrant_list_visible_to(user=user)
+        cast(forms.ModelChoiceField, self.fields["registrant"]).queryset = selectors.registrant_list_visible_to(
+            user=user
+        )
 
 
 class WarehouseForm(ReasonMixin, forms.ModelForm):

@@ -153,6 +153,7 @@ def validate_registration_number(value: str, *, device_class: int | None) -> Non
             code="registration_format",
         )
     match = (_FILING_RE if kind == "filing" else _REGISTRATION_RE).match(number)
+    assert match is not None  # the format was checked above
     if int(match["year"]) > timezone.localdate().year:
         raise ValidationError(
             _("The year in this number (%(year)s) is in the future."),

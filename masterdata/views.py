@@ -4,6 +4,7 @@ scoping) and ``services`` (every write). A row the user may not see answers 404,
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
@@ -50,7 +51,7 @@ def _friendly_filters(form) -> None:
             field.empty_label = _("All")
             field.widget.choices = field.choices
         elif isinstance(field, forms.ChoiceField):
-            field.choices = [("", _("All")), *[c for c in field.choices if c[0] != ""]]
+            field.choices = [("", _("All")), *[c for c in cast(list, field.choices) if c[0] != ""]]
 
 
 def _list_page(request, *, model_name, queryset, filterset_class, filter_fields, sort_fields, default_sort, extra):

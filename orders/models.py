@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
+from erp.kernel.messages import render_stored
 from erp.kernel.money import line_net_amount, money
 
 
@@ -84,6 +85,9 @@ class SalesOrder(models.Model):
     )
     is_held = models.BooleanField(_("held"), default=False, db_index=True, editable=False)
     hold_summary = models.CharField(_("hold reason"), max_length=300, blank=True, editable=False)
+    # The hold reason as a message key with the events' numbers and both copies of their messages
+    # (erp.kernel.messages), read in the reader's language; hold_summary keeps the Chinese text.
+    hold_summary_text = models.JSONField(_("hold reason (message key)"), default=dict, blank=True, editable=False)
     net_amount = models.DecimalField(_("net amount"), max_digits=16, decimal_places=2, default=Decimal("0"))
     tax_amount = models.DecimalField(_("tax amount"), max_digits=16, decimal_places=2, default=Decimal("0"))
     gross_amount = models.DecimalField(_("gross amount"), max_digits=16, decimal_places=2, default=Decimal("0"))
@@ -138,6 +142,11 @@ class SalesOrder(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+    @property
+    def hold_reason(self) -> str:
+        """Why the order is held, in the reader's language (the stored Chinese text for older rows)."""
+        return render_stored(self.hold_summary_text, fallback=self.hold_summary)
 
     @property
     def is_editable(self) -> bool:

@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Prefetch, QuerySet
 
 from erp.kernel.access import object_get_for, restrict, sees_all_rows
+from erp.kernel.messages import render_stored
 from erp.kernel.people import person_name
 from exceptions_center.models import (
     ACTIVE_STATUSES,
@@ -197,14 +198,20 @@ def order_timeline(order: SalesOrder, *, limit: int = 200) -> list[TimelineEntry
                 title = _("Order held") if record.is_held else _("Hold released")
                 entries.append(
                     TimelineEntry(
-                        record.history_date, "hold", title, actor, record.hold_summary,
+                        record.history_date, "hold", title, actor,
+                        render_stored(record.hold_summary_text, fallback=record.hold_summary),
                         css="danger" if record.is_held else "ok",
                     )
                 )  # fmt: skip
             elif raw_reason.startswith("hold: ") and previous.hold_summary != record.hold_summary:
                 entries.append(
                     TimelineEntry(
-                        record.history_date, "hold", _("Hold updated"), actor, record.hold_summary, css="danger"
+                        record.history_date,
+                        "hold",
+                        _("Hold updated"),
+                        actor,
+                        render_stored(record.hold_summary_text, fallback=record.hold_summary),
+                        css="danger",
                     )
                 )
             else:
@@ -243,7 +250,7 @@ def order_timeline(order: SalesOrder, *, limit: int = 200) -> list[TimelineEntry
                     "log",
                     f"{item.event.number} · {item.get_action_display()}",
                     person_name(item.actor) if item.actor else _("system"),
-                    item.comment,
+                    item.comment_display,
                     css="log",
                     url=_event_url(item.event),
                 )

@@ -24,7 +24,8 @@ from erp.kernel.errors import DomainError
 class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField()
     message = serializers.CharField()
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
+    # A field named "fields" (the API's error shape) shadows Serializer.fields on purpose: the schema only.
+    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))  # type: ignore[assignment]
     details = serializers.DictField()
 
 

@@ -23,9 +23,9 @@ class Migration(migrations.Migration):
     dependencies = [
         ("erp", "0004_attachments"),
         ("masterdata", "0005_party_licence_number"),
-        ("orders", "0005_line_min_shelf_life_pct"),
-        ("exceptions_center", "0004_attachments_private_storage"),
-        ("traceability", "0005_stock_awaiting_release_customer_returns"),
+        ("orders", "0007_stored_texts_hold_summary"),
+        ("exceptions_center", "0005_attachments_private_storage"),
+        ("traceability", "0007_stored_texts_lot_status_reason"),
     ]
 
     operations = [migrations.RunPython(install_triggers, drop_triggers)]

@@ -44,6 +44,9 @@ class HandlingTaskSerializer(serializers.ModelSerializer):
     department_name = serializers.CharField(source="department.__str__")
     assignee = UserBriefSerializer(allow_null=True)
     closed_by = UserBriefSerializer(allow_null=True)
+    comment = serializers.CharField(
+        source="comment_display", read_only=True, help_text="In the request's language when the system wrote it."
+    )
 
     class Meta:
         model = HandlingTask
@@ -73,6 +76,9 @@ class ApprovalStepSerializer(serializers.ModelSerializer):
 
 class EventLogEntrySerializer(serializers.ModelSerializer):
     actor = UserBriefSerializer(allow_null=True)
+    comment = serializers.CharField(
+        source="comment_display", read_only=True, help_text="In the request's language when the system wrote it."
+    )
 
     class Meta:
         model = EventLogEntry
@@ -118,6 +124,9 @@ class ExceptionEventSerializer(serializers.ModelSerializer):
 
 class ExceptionEventDetailSerializer(ExceptionEventSerializer):
     closed_by = UserBriefSerializer(allow_null=True)
+    resolution = serializers.CharField(
+        source="resolution_display", read_only=True, help_text="In the request's language when the system wrote it."
+    )
     tasks = HandlingTaskSerializer(many=True)
     steps = ApprovalStepSerializer(many=True)
     log = EventLogEntrySerializer(many=True)
@@ -211,6 +220,8 @@ class OptionalCommentInputSerializer(ActingInputSerializer):
 
 class NotificationSerializer(serializers.ModelSerializer):
     event_number = serializers.CharField(source="event.number", allow_null=True, default=None)
+    title = serializers.CharField(source="title_display", read_only=True, help_text="In the request's language.")
+    body = serializers.CharField(source="body_display", read_only=True, help_text="In the request's language.")
 
     class Meta:
         model = Notification

@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from erp.kernel.messages import both, render_stored, stored_text
 from erp.kernel.numbering import next_number
-from exceptions_center import engine
+from exceptions_center import engine, texts
 from exceptions_center.facts_registry import facts_build
 from exceptions_center.models import (
     ACTIVE_STATUSES,
@@ -35,6 +35,9 @@ from exceptions_center.models import (
 from exceptions_center.services.sources import source_hold_refresh
 
 AUTO_RESOLVE_REASON = gettext_noop("The rule's condition is no longer true.")
+# The log comments and resolution the engine writes, read in the reader's language (message keys).
+NO_LONGER_TRUE = stored_text(texts.CONDITION_FALSE)
+TRUE_AGAIN = stored_text(texts.CONDITION_TRUE_AGAIN)
 
 # The fields a refresh, reopening or auto-resolution changes (one bulk update with history).
 SYNCED_FIELDS = [
@@ -42,6 +45,7 @@ SYNCED_FIELDS = [
     "closed_at",
     "closed_by",
     "resolution",
+    "resolution_text",
     "message_zh",
     "message_en",
     "facts_snapshot",
@@ -209,7 +213,8 @@ class _Sync:
                 event=row,
                 at=self.now,
                 action=LogAction.REOPENED,
-                comment=_("The rule's condition is true again."),
+                comment=render_stored(TRUE_AGAIN),
+                comment_text=TRUE_AGAIN,
                 data={"rule": rule.code, "detail_key": hit.detail_key},
             )
         )
@@ -223,6 +228,7 @@ class _Sync:
                     at=self.now,
                     action=LogAction.REFRESHED,
                     comment=row.message_en,
+                    comment_text=stored_text(texts.EVENT_MESSAGE, message=both(row.message_zh, row.message_en)),
                     data={"rule": rule.code},
                 )
             )
@@ -250,7 +256,8 @@ class _Sync:
                     event=row,
                     at=self.now,
                     action=LogAction.AUTO_RESOLVED,
-                    comment=_(AUTO_RESOLVE_REASON),
+                    comment=render_stored(NO_LONGER_TRUE),
+                    comment_text=NO_LONGER_TRUE,
                     data={"reason": "condition_false"},
                 )
             )
@@ -286,7 +293,7 @@ def _side_effects_on_commit(result: EvaluationResult) -> None:
     for event_row in (*result.raised, *result.reopened):
         handling.exception_event_route_on_commit(event=event_row)
     for event_row in result.resolved:
-        handling.exception_event_cancel_open_work(event=event_row, reason=_(AUTO_RESOLVE_REASON))
+        handling.exception_event_cancel_open_work(event=event_row, reason=NO_LONGER_TRUE)
 
 
 def _new_event(rule: engine.CompiledRule, would: WouldBe, content_type, source, label: str, now) -> ExceptionEvent:
@@ -332,6 +339,7 @@ def _reopen(row: ExceptionEvent, would: WouldBe, rule: engine.CompiledRule, now)
     row.closed_at = None
     row.closed_by = None
     row.resolution = ""
+    row.resolution_text = {}
     row.message_zh, row.message_en, row.facts_snapshot = would.message_zh, would.message_en, would.facts_snapshot
     row.last_seen_at = now
     row.sla_due_at = now + dt.timedelta(hours=rule.sla_hours)
@@ -345,7 +353,8 @@ def _auto_resolve(row: ExceptionEvent, now) -> None:
     row.status = EventStatus.AUTO_RESOLVED
     row.closed_at = now
     row.closed_by = None
-    row.resolution = _(AUTO_RESOLVE_REASON)
+    row.resolution = render_stored(NO_LONGER_TRUE)
+    row.resolution_text = NO_LONGER_TRUE
     row.version += 1
     row._change_reason = "auto-resolved: condition no longer true"
 
@@ -385,7 +394,11 @@ def _insert(new, *, user, now, result: EvaluationResult, existing: dict, logs: l
                 result.reopened.append(other)
                 logs.append(
                     EventLogEntry(
-                        event=other, at=now, action=LogAction.REOPENED, comment=_("The rule's condition is true again.")
+                        event=other,
+                        at=now,
+                        action=LogAction.REOPENED,
+                        comment=render_stored(TRUE_AGAIN),
+                        comment_text=TRUE_AGAIN,
                     )
                 )
             else:

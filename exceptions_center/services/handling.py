@@ -34,11 +34,13 @@ from erp.attachments import attachment_add
 from erp.kernel import policy
 from erp.kernel.errors import DomainError
 from erp.kernel.history import history_stamp
+from erp.kernel.messages import StoredText, both, is_stored_text, joined, render_stored, stored_text
 from erp.kernel.people import person_name
 from erp.kernel.policy import Decision
 from erp.models import SignatureMeaning
 from erp.signatures import signature_create
 from exceptions_center import policy as sod
+from exceptions_center import texts
 from exceptions_center.models import (
     ACTIVE_STATUSES,
     DEFAULT_OWNER_BY_CATEGORY,
@@ -129,9 +131,19 @@ def _lock(event_id: int) -> ExceptionEvent:
 
 
 def _log(
-    event: ExceptionEvent, *, action: str, actor=None, comment: str = "", data: dict | None = None, attachment=None
+    event: ExceptionEvent,
+    *,
+    action: str,
+    actor=None,
+    comment: str | StoredText = "",
+    data: dict | None = None,
+    attachment=None,
 ) -> EventLogEntry:
-    entry = EventLogEntry(event=event, action=action, actor=actor, comment=comment, data=data or {})
+    """A log line; a ``comment`` the system writes is a stored text (read in the reader's language)."""
+    comment, comment_text = _plain_and_stored(comment)
+    entry = EventLogEntry(
+        event=event, action=action, actor=actor, comment=comment, comment_text=comment_text, data=data or {}
+    )
     if attachment is not None:
         entry.attachment = attachment
     entry.save()
@@ -165,28 +177,41 @@ def _require_active(event: ExceptionEvent) -> None:
         )
 
 
-def _close_open_work(event: ExceptionEvent, *, user=None, comment: str = "") -> None:
+def _close_open_work(event: ExceptionEvent, *, user=None, comment: str | StoredText = "") -> None:
     """Cancel the open tasks and skip the undecided steps of an event that closes."""
     now = timezone.now()
     for task in event.tasks.filter(status=TaskStatus.OPEN):
         task.status = TaskStatus.CANCELLED
         task.closed_at = now
         task.closed_by = user
-        task.comment = task.comment or comment
+        if not task.comment:
+            task.comment, task.comment_text = _plain_and_stored(comment)
         task._history_user = user
-        task.save(update_fields=["status", "closed_at", "closed_by", "comment"])
+        task.save(update_fields=["status", "closed_at", "closed_by", "comment", "comment_text"])
     for step in event.steps.filter(status__in=(StepStatus.WAITING, StepStatus.PENDING)):
         step.status = StepStatus.SKIPPED
         step._history_user = user
         step.save(update_fields=["status"])
 
 
-def _close(event: ExceptionEvent, *, status: str, user, resolution: str) -> None:
+def _plain_and_stored(text: str | StoredText) -> tuple[str, StoredText]:
+    """A stored text and its copy in the active language (the plain column, as before), or a typed text."""
+    if is_stored_text(text):
+        return render_stored(text), text
+    return str(text or ""), {}
+
+
+def _close(event: ExceptionEvent, *, status: str, user, resolution: str | StoredText) -> None:
     event.status = status
     event.closed_at = timezone.now()
     event.closed_by = user
-    event.resolution = resolution
-    _save(event, user=user, reason=resolution, fields=["status", "closed_at", "closed_by", "resolution"])
+    event.resolution, event.resolution_text = _plain_and_stored(resolution)
+    _save(
+        event,
+        user=user,
+        reason=event.resolution,
+        fields=["status", "closed_at", "closed_by", "resolution", "resolution_text"],
+    )
 
 
 # --- routing ---------------------------------------------------------------------------------------
@@ -207,13 +232,13 @@ def exception_event_route_on_commit(*, event: ExceptionEvent) -> None:
     transaction.on_commit(lambda: tasks.events_route_publish([event_id]))
 
 
-def exception_event_cancel_open_work(*, event: ExceptionEvent, reason: str, user=None) -> None:
+def exception_event_cancel_open_work(*, event: ExceptionEvent, reason: str | StoredText, user=None) -> None:
     """An event closed by the rules engine (cause fixed): cancel its open tasks and skip its undecided
     approval steps. The caller writes the event and its log."""
     _close_open_work(event, user=user, comment=reason)
 
 
-def exception_events_close_for_source(*, source, reason: str, user=None) -> list[ExceptionEvent]:
+def exception_events_close_for_source(*, source, reason: str | StoredText, user=None) -> list[ExceptionEvent]:
     """The object the events are about left the business (an order was cancelled): each of its still
     active events is closed as auto-resolved with the reason logged, its open tasks cancelled and its
     undecided approval steps skipped; the source's hold is recomputed once at the end.
@@ -221,7 +246,6 @@ def exception_events_close_for_source(*, source, reason: str, user=None) -> list
     No permission check here: the caller (e.g. ``order_cancel``) has checked that the user may do what
     closes them. Runs in the caller's transaction; returns the events it closed.
     """
-    reason = str(reason)
     with transaction.atomic():
         events = list(
             ExceptionEvent.objects.select_for_update(of=("self",))
@@ -286,7 +310,9 @@ def _route_parallel(event: ExceptionEvent, departments: list[Department]) -> Non
     _log(
         event,
         action=LogAction.ROUTED,
-        comment=", ".join(str(d) for d in departments),
+        comment=stored_text(
+            texts.ROUTED_TO, departments=joined([both(d.name_zh, d.name_en) for d in departments], ", ")
+        ),
         data={"mode": "parallel", "departments": [d.code for d in departments]},
     )
     notifications.notifications_for_event(event=event, kind=Kind.ROUTED, departments=departments)
@@ -308,7 +334,9 @@ def _route_chain(event: ExceptionEvent, departments: list[Department]) -> None:
     _log(
         event,
         action=LogAction.ROUTED,
-        comment=" → ".join(str(d) for d in departments),
+        comment=stored_text(
+            texts.ROUTED_TO, departments=joined([both(d.name_zh, d.name_en) for d in departments], " → ")
+        ),
         data={"mode": "chain", "departments": [d.code for d in departments]},
     )
     if departments:
@@ -318,16 +346,16 @@ def _route_chain(event: ExceptionEvent, departments: list[Department]) -> None:
 def _route_low(event: ExceptionEvent, departments: list[Department]) -> list[str]:
     action = event.rule.low_action
     if action == LowSeverityAction.AUTO_RESOLVE:
-        reason = str(_("Low severity: logged and resolved automatically by rule %(rule)s.") % {"rule": event.rule.code})
+        reason = stored_text(texts.LOW_AUTO_RESOLVED, rule=event.rule.code)
         _log(event, action=LogAction.AUTO_ACTION, comment=reason, data={"low_action": action})
         event.status = EventStatus.RESOLVED
         event.closed_at = timezone.now()
-        event.resolution = reason
-        return ["status", "closed_at", "resolution"]
+        event.resolution, event.resolution_text = _plain_and_stored(reason)
+        return ["status", "closed_at", "resolution", "resolution_text"]
     _log(
         event,
         action=LogAction.ROUTED,
-        comment=str(_("Review queue")),
+        comment=stored_text(texts.REVIEW_QUEUE),
         data={"mode": "review", "low_action": action, "departments": [d.code for d in departments]},
     )
     if action == LowSeverityAction.NOTIFY:
@@ -465,7 +493,7 @@ def handling_task_complete(
                 fields.append("status")
             _save(event, user=user, reason="task done", fields=fields)
         else:
-            resolution = str(_("Every department completed its task."))
+            resolution = stored_text(texts.TASKS_ALL_DONE)
             _close(event, status=EventStatus.RESOLVED, user=user, resolution=resolution)
             _log(event, action=LogAction.RESOLVED, actor=user, comment=resolution)
             _hold_refresh(event)
@@ -530,7 +558,7 @@ def approval_step_approve(
                 event=event, kind=Kind.STEP_PENDING, departments=[next_step.department]
             )
         else:
-            resolution = str(_("Approved by every step of the chain."))
+            resolution = stored_text(texts.CHAIN_APPROVED)
             _close(event, status=EventStatus.RESOLVED, user=user, resolution=resolution)
             _log(event, action=LogAction.RESOLVED, actor=user, comment=resolution)
             _hold_refresh(event)
@@ -557,8 +585,8 @@ def approval_step_reject(*, step: ApprovalStep, user, reason: str, on_behalf_of=
         step.save(update_fields=["status", "decided_by", "decided_for", "decided_at", "comment"])
         event.steps.filter(status=StepStatus.WAITING).update(status=StepStatus.SKIPPED)
         event.status = EventStatus.REJECTED
-        event.resolution = reason
-        _save(event, user=user, reason="rejected", fields=["status", "resolution"])
+        event.resolution, event.resolution_text = reason, {}
+        _save(event, user=user, reason="rejected", fields=["status", "resolution", "resolution_text"])
         _log(
             event,
             action=LogAction.REJECTED,
@@ -708,10 +736,13 @@ def exception_event_reopen(*, event: ExceptionEvent, user, reason: str, on_behal
         event.status = EventStatus.OPEN
         event.closed_at = None
         event.closed_by = None
-        event.resolution = ""
+        event.resolution, event.resolution_text = "", {}
         event.dispatch_state = DispatchState.PENDING
         _save(
-            event, user=user, reason=reason, fields=["status", "closed_at", "closed_by", "resolution", "dispatch_state"]
+            event,
+            user=user,
+            reason=reason,
+            fields=["status", "closed_at", "closed_by", "resolution", "resolution_text", "dispatch_state"],
         )
         _log(event, action=LogAction.REOPENED, actor=user, comment=reason, data=_acting_data(decision, reason=reason))
         _hold_refresh(event)
@@ -769,13 +800,23 @@ def exception_events_review_digest(*, limit_per_department: int = 50) -> int:
     with transaction.atomic():
         for department_id, listed in by_department.items():
             department = departments[department_id]
-            lines = [f"{e.number} · {e.source_label} · {e.message_zh}" for e in listed[:limit_per_department]]
+            lines = [
+                stored_text(
+                    texts.DIGEST_LINE, number=e.number, source=e.source_label, message=both(e.message_zh, e.message_en)
+                )
+                for e in listed[:limit_per_department]
+            ]
             if len(listed) > limit_per_department:
-                lines.append(f"… +{len(listed) - limit_per_department}")
+                lines.append(stored_text(texts.DIGEST_MORE, count=len(listed) - limit_per_department))
             notifications.notifications_create(
                 kind=Kind.REVIEW_DIGEST,
-                title=f"{department.name_zh}: {len(listed)} · {notifications.kind_label(Kind.REVIEW_DIGEST)}",
-                body="\n".join(lines),
+                title=stored_text(
+                    texts.DIGEST_TITLE,
+                    department=both(department.name_zh, department.name_en),
+                    count=len(listed),
+                    kind=stored_text(texts.KIND_LABELS[Kind.REVIEW_DIGEST]),
+                ),
+                body=stored_text(texts.DIGEST_BODY, lines=joined(lines, "\n")),
                 url=f"/exceptions-center/?severity=low&department={department.code}",
                 recipients=notifications.recipients_for(departments=[department]),
                 payload={

@@ -25,9 +25,11 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from erp.kernel.messages import StoredText, both, is_stored_text, render_stored, stored_text
+from exceptions_center import texts
 from exceptions_center.models import (
     ACTIVE_STATUSES,
     Channel,
@@ -132,21 +134,29 @@ def recipients_for(*, departments: Iterable[Department] = (), users: Iterable = 
 def notifications_create(
     *,
     kind: str,
-    title: str,
-    body: str = "",
+    title: str | StoredText,
+    body: str | StoredText = "",
     url: str = "",
     recipients: Iterable = (),
     event: ExceptionEvent | None = None,
     payload: dict | None = None,
     webhooks: bool = True,
+    body_text: StoredText | None = None,
 ) -> list[Notification]:
     """Write the notification rows of one happening and queue their delivery on commit.
 
     In-app for every recipient, e-mail for recipients with an address, and (``webhooks``) one row per
-    active endpoint subscribed to ``kind``. Runs in the caller's transaction.
+    active endpoint subscribed to ``kind``. Runs in the caller's transaction. A ``title`` / ``body`` the
+    system writes is a stored text (``erp.kernel.messages``): the app shows it in the reader's language,
+    the ``title`` / ``body`` columns (e-mail, webhooks) keep it in the default language. ``body_text``:
+    the app's copy of a plain ``body`` (which then goes out as given).
     """
     rows: list[Notification] = []
-    common = {"kind": kind, "title": title[:200], "body": body, "url": url, "event": event}
+    text = {name: value for name, value in (("title", title), ("body", body_text or body)) if is_stored_text(value)}
+    title = render_stored(title, language=settings.LANGUAGE_CODE)
+    if is_stored_text(body):
+        body = render_stored(body, language=settings.LANGUAGE_CODE)
+    common = {"kind": kind, "title": title[:200], "body": body, "url": url, "event": event, "text": text}
     for user in recipients:
         rows.append(Notification(channel=Channel.IN_APP, recipient=user, **common))
         if user.email:
@@ -181,12 +191,18 @@ def notifications_for_event(
 ) -> list[Notification]:
     """Notify the departments' members and ``users`` about ``event`` (and the webhooks)."""
     recipients = recipients_for(departments=departments, users=users, exclude=exclude)
-    with translation.override(settings.LANGUAGE_CODE):
-        title = f"{event.number} · {kind_label(kind)}"
+    kind_text = stored_text(texts.KIND_LABELS[kind]) if kind in texts.KIND_LABELS else kind
+    title = stored_text(texts.NOTIFICATION_TITLE, number=event.number, kind=kind_text)
+    body_text = None
+    if not body:
+        # E-mail and webhooks carry both copies of the message; the app shows the reader's one.
+        body = f"{event.message_zh}\n{event.message_en}"
+        body_text = stored_text(texts.EVENT_MESSAGE, message=both(event.message_zh, event.message_en))
     return notifications_create(
         kind=kind,
         title=title,
-        body=body or f"{event.message_zh}\n{event.message_en}",
+        body=body,
+        body_text=body_text,
         url=event_url(event),
         recipients=recipients,
         event=event,

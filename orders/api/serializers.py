@@ -199,6 +199,9 @@ class OrderOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
     warehouse_code = serializers.CharField(source="warehouse.code", read_only=True)
     sales_rep_username = serializers.CharField(source="sales_rep.username", read_only=True, allow_null=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
+    hold_summary = serializers.CharField(
+        source="hold_reason", read_only=True, help_text="Why the order is held, in the request's language."
+    )
     lines = serializers.SerializerMethodField()
     open_events = serializers.SerializerMethodField()
 
@@ -261,7 +264,7 @@ class OrderOutputSerializer(CachedFieldsMixin, serializers.ModelSerializer):
             "status": order.status,
             "status_display": order.get_status_display(),
             "is_held": order.is_held,
-            "hold_summary": order.hold_summary,
+            "hold_summary": order.hold_reason,
             "customer": {"id": customer.pk, "code": customer.code, "name": customer.name},
             "ship_to": None if ship_to is None else {"id": ship_to.pk, "code": ship_to.code, "name": ship_to.name},
             "ship_to_address": order.ship_to_address,

@@ -18,8 +18,9 @@ from simple_history.utils import bulk_update_with_history
 
 from erp.kernel.errors import DomainError, PermissionDenied
 from erp.kernel.history import acting_user
+from erp.kernel.messages import stored_text
 from exceptions_center.services import exception_events_close_for_source
-from orders import lifecycle
+from orders import lifecycle, texts
 from orders.models import OrderStatus, SalesOrder, SalesOrderLine
 from orders.selectors import order_lock
 from orders.services.holds import order_not_held_check
@@ -100,9 +101,7 @@ def order_cancel(*, order: SalesOrder, user, reason: str) -> SalesOrder:
     )
     # Its still-active exception events have nothing left to hold: close them (and their open work),
     # which also recomputes the hold once.
-    exception_events_close_for_source(
-        source=order, user=user, reason=_("Order cancelled: %(reason)s") % {"reason": reason}
-    )
+    exception_events_close_for_source(source=order, user=user, reason=stored_text(texts.ORDER_CANCELLED, reason=reason))
     return order
 
 

@@ -190,7 +190,7 @@ _codes = itertools.count(1)
 def rule_saved(**fields) -> Rule:
     """A rule saved through the service (validated like in the admin)."""
     defaults = {
-        "code": f"T-RULE-{next(_codes)}",
+        "code": f"T-RULE-{next(_codes):05d}",  # zero-padded: rules run in code order (T-RULE-10 < T-RULE-9)
         "name_zh": "测试规则",
         "name_en": "Test rule",
         "category": "business",

@@ -16,7 +16,7 @@ class RuleFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Rule
 
-    code = factory.Sequence(lambda n: f"TEST_RULE_{n}")
+    code = factory.Sequence(lambda n: f"TEST_RULE_{n:05d}")  # zero-padded: rules are ordered by code
     name_zh = factory.Sequence(lambda n: f"测试规则{n}")
     name_en = factory.Sequence(lambda n: f"Test rule {n}")
     category = Category.BUSINESS

@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-BEFORE = [("exceptions_center", "0003_rule_reevaluation"), ("erp", "0004_attachments")]
+BEFORE = [("exceptions_center", "0004_stored_texts_log_resolution_notification"), ("erp", "0004_attachments")]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -159,6 +159,9 @@ class ScanBatchSerializer(serializers.Serializer):
 
 class LotSerializer(serializers.ModelSerializer):
     sku = serializers.CharField(source="product.sku", read_only=True)
+    status_reason = serializers.CharField(
+        source="status_reason_display", read_only=True, help_text="In the request's language when the system wrote it."
+    )
 
     class Meta:
         model = Lot

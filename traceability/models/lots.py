@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from erp.kernel.messages import render_stored
+
 
 class Issuer(models.TextChoices):
     GS1 = "gs1", _("GS1")
@@ -56,6 +58,9 @@ class Lot(models.Model):
         _("status"), max_length=12, choices=LotStatus.choices, default=LotStatus.QUARANTINE, db_index=True
     )
     status_reason = models.CharField(_("status reason"), max_length=300, blank=True)
+    # A reason the system wrote (e.g. a temperature excursion's hold), as a message key
+    # (erp.kernel.messages); empty when a person gave the reason, which stays as typed.
+    status_reason_text = models.JSONField(_("status reason (message key)"), default=dict, blank=True)
     issuer = models.CharField(_("UDI issuer"), max_length=8, choices=Issuer.choices, default=Issuer.GS1)
     udi_raw = models.TextField(_("raw UDI (first scan)"), blank=True)
     udi_ai = models.JSONField(_("raw AI values (first scan)"), default=dict, blank=True)
@@ -82,6 +87,11 @@ class Lot(models.Model):
 
     def __str__(self) -> str:
         return self.lot_number
+
+    @property
+    def status_reason_display(self) -> str:
+        """Why the lot has its status, in the reader's language (a person's reason as typed)."""
+        return render_stored(self.status_reason_text, fallback=self.status_reason)
 
     def is_expired(self, on=None) -> bool:
         on = on or timezone.localdate()

@@ -113,7 +113,7 @@ def _order_allocate(*, order: SalesOrder, user, reason: str) -> AllocationResult
         )
     if order.is_held:
         raise DomainError(
-            _("The order is held by open exception events: %(summary)s") % {"summary": order.hold_summary},
+            _("The order is held by open exception events: %(summary)s") % {"summary": order.hold_reason},
             code="order_held",
         )
     lines = list(

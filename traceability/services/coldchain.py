@@ -18,7 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 from erp.kernel.errors import DomainError
 from erp.kernel.history import history_stamp
+from erp.kernel.messages import stored_text
 from masterdata.models import Warehouse
+from traceability import texts
 from traceability.conf import cold_chain_setting
 from traceability.models import (
     Excursion,
@@ -176,7 +178,7 @@ def excursions_detect(*, shipment=None, warehouse=None, start, end, user=None) -
         excursion.lots.set(lot_ids)
         created.append(excursion)
     if any(e.kind == ExcursionKind.OUT_OF_RANGE for e in created):
-        lots_hold(lot_ids=lot_ids, user=user, reason=str(_("temperature excursion")))
+        lots_hold(lot_ids=lot_ids, user=user, reason=stored_text(texts.EXCURSION_HOLD))
     return created
 
 

@@ -15,6 +15,7 @@ from simple_history.utils import bulk_update_with_history
 
 from erp.kernel.errors import DomainError
 from erp.kernel.history import acting_user, history_stamp
+from erp.kernel.messages import StoredText, is_stored_text, render_stored
 from erp.signatures import signature_create
 from traceability.models import (
     PENDING_SERIAL_STATUSES,
@@ -65,6 +66,7 @@ def lot_status_set(*, lot: Lot, status: str, user, reason: str = "", password: s
     lot.status = status
     if reason or previous != status:
         lot.status_reason = (reason or "")[:300]
+        lot.status_reason_text = {}
     history_reason = f"status {status}" if previous != status else f"released {pending} units awaiting release"
     history_stamp(lot, user=user, reason=reason or history_reason)
     lot.save()
@@ -127,10 +129,12 @@ def lot_release(*, lot: Lot, user, password: str, reason: str = "") -> Lot:
     return lot_status_set(lot=lot, status=LotStatus.RELEASED, user=user, password=password, reason=reason)
 
 
-def lots_hold(*, lot_ids, user, reason: str) -> list[Lot]:
+def lots_hold(*, lot_ids, user, reason: str | StoredText) -> list[Lot]:
     """Put lots on quality hold (system action, e.g. a temperature excursion): released or quarantined
     lots become ON_HOLD; others are left as they are. Runs the ``lot.status_changed`` rules of each
-    lot held. Caller is in the transaction."""
+    lot held. Caller is in the transaction. A stored-text ``reason`` is read in the reader's language."""
+    reason_text = reason if is_stored_text(reason) else {}
+    reason = render_stored(reason) if reason_text else str(reason)
     lots = list(
         Lot.objects.select_for_update()
         .filter(pk__in=set(lot_ids), status__in=[LotStatus.RELEASED, LotStatus.QUARANTINE])
@@ -140,9 +144,14 @@ def lots_hold(*, lot_ids, user, reason: str) -> list[Lot]:
     for lot in lots:
         lot.status = LotStatus.ON_HOLD
         lot.status_reason = reason[:300]
+        lot.status_reason_text = reason_text
     if lots:
         bulk_update_with_history(
-            lots, Lot, ["status", "status_reason"], default_user=acting_user(user), default_change_reason=reason[:100]
+            lots,
+            Lot,
+            ["status", "status_reason", "status_reason_text"],
+            default_user=acting_user(user),
+            default_change_reason=reason[:100],
         )
     for lot in lots:
         rules_evaluate(event="lot.status_changed", source=lot, context={"previous_status": previous[lot.pk]})

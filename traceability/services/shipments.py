@@ -88,7 +88,7 @@ def shipment_create(*, order: SalesOrder, user, serials: dict[int, list[str]] | 
             code="invalid_transition",
         )
     if order.is_held:
-        raise DomainError(_("The order is held: %(summary)s") % {"summary": order.hold_summary}, code="order_held")
+        raise DomainError(_("The order is held: %(summary)s") % {"summary": order.hold_reason}, code="order_held")
     _sales_record_check(order)
     allocations = list(
         Allocation.objects.select_for_update(of=("self",))

@@ -7,6 +7,7 @@ back. Prints the logins table, which ``make run`` shows when it starts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -53,10 +54,10 @@ DEMO_USERS = [
 ]
 
 
-def ensure_demo_users() -> dict[str, object]:
+def ensure_demo_users() -> dict[str, Any]:
     """Create the missing demo users and put every demo user (back) in its role; return them by username."""
     User = get_user_model()
-    users: dict[str, object] = {}
+    users: dict[str, Any] = {}
     with transaction.atomic():
         for spec in DEMO_USERS:
             user = User.objects.filter(username=spec.username).first()

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('exceptions_center', '0004_attachments_private_storage'),
+        ('exceptions_center', '0005_attachments_private_storage'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -67,7 +67,7 @@ def copy_legacy_files(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("erp", "0004_attachments"),
-        ("exceptions_center", "0003_rule_reevaluation"),
+        ("exceptions_center", "0004_stored_texts_log_resolution_notification"),
     ]
 
     operations = [

@@ -74,7 +74,7 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("exceptions_center", "0005_sod_owner_department_delegation"),
+        ("exceptions_center", "0006_sod_owner_department_delegation"),
         # The shipped catalogues this migration adjusts.
         ("orders", "0003_rule_catalogue"),
         ("traceability", "0002_rule_catalogue"),
