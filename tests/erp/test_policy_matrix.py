@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from guardian.shortcuts import assign_perm
 
 from erp.kernel import policy
 from erp.roles import ROLES
@@ -93,14 +94,19 @@ def people(make_user):
 _made: dict = {}
 
 
-def _event(category: str, action: str, owner) -> ExceptionEvent:
+def _event(category: str, action: str, owner, colleague=None) -> ExceptionEvent:
     """A routed event of ``category`` on the order ``owner`` created for their customer (one order and
-    one rule per kind, a new detail key per event)."""
+    one rule per kind, a new detail key per event). The owner sees the order as the order services let
+    them; ``colleague`` (the other sales rep, e.g. covering the customer) is given sight of it too, so the
+    matrix tests what the policy lets them do, not the row scope (tests/erp/test_row_scope_walk.py)."""
     owner_code = Department.objects.get(code={"business": "sales_management"}.get(category, category)).code
     key = (owner.pk, "order")
     if key not in _made:
         _made.clear()
         _made[key] = SalesOrderFactory(customer=customer_for(owner), sales_rep=owner, created_by=owner)
+        for rep in (owner, colleague):
+            if rep is not None:
+                assign_perm("orders.view_salesorder", rep, _made[key])
     order = _made[key]
     chain = action in ("approve_step", "reject_step")
     rule_key = (owner.pk, category, chain)
@@ -190,7 +196,7 @@ def test_policy_matrix_over_http(action, people, api_client_for, client):
             # event page for the other half (alternating, so each door sees owners of both kinds)
             for channel in (("api", "page")[(index + len(person)) % 2],):
                 # given a fresh event of the category on an order the owner rep owns
-                event = _event(category, action, people[OWNER])
+                event = _event(category, action, people[OWNER], colleague=people["sales"])
                 target = _target(event, action)
                 policy_action = action.split(":")[0]
                 cell = f"{person} × {action} × {category} × {channel}"

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from guardian.shortcuts import assign_perm
 
 from erp.kernel import policy
 from erp.kernel.errors import DomainError, PermissionDenied
@@ -50,7 +51,11 @@ def rep(make_user):
 
 @pytest.fixture
 def order(rep):
-    return SalesOrderFactory(customer=customer_for(rep), sales_rep=rep, created_by=rep)
+    """The rep's own order, which they see as the order services would let them (row scope)."""
+    order = SalesOrderFactory(customer=customer_for(rep), sales_rep=rep, created_by=rep)
+    assign_perm("orders.view_salesorder", rep, order)
+    assign_perm("orders.change_salesorder", rep, order)
+    return order
 
 
 # --- 1. compliance and quality exceptions are decided by their department, with a signature --------------
