@@ -10,8 +10,8 @@ database refuse it too, whatever the code path (ORM, raw SQL, admin, a shell):
 
 ``UPDATE`` and ``DELETE`` raise ``restrict_violation`` (Django: ``IntegrityError``). ``TRUNCATE`` is not
 blocked (the test suite empties tables with it; restoring a backup is an operator's act). A data
-migration that must rewrite such rows disables the trigger explicitly, in the same transaction:
-``ALTER TABLE … DISABLE TRIGGER erp_append_only`` … ``ENABLE TRIGGER erp_append_only``.
+migration that must rewrite such rows (a backfill of a new column) disables the trigger explicitly, in
+its own transaction: ``with append_only_suspended(schema_editor.connection, table): …``.
 
 The trigger is installed by ``erp/migrations/0005_append_only_triggers.py`` and re-checked after every
 ``migrate`` (``append_only_sync`` on ``post_migrate``), so a history table added by a later migration gets
@@ -22,18 +22,11 @@ and worker processes with a database role that does not own the tables and lacks
 
 from __future__ import annotations
 
-OUR_APPS = (
-    "erp",
-    "masterdata",
-    "orders",
-    "exceptions_center",
-    "traceability",
-    "quality",
-    "compliance",
-    "channels_mgmt",
-    "finance",
-    "procurement",
-)
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from erp.kernel.our_apps import OUR_APPS
+
 LEDGERS = (
     ("traceability", "StockMove"),
     ("exceptions_center", "EventLogEntry"),
@@ -112,3 +105,26 @@ def append_only_sync(*, using: str = "default", apps=None, **_kwargs) -> None:
     if connection.vendor != "postgresql":
         return
     install(connection, append_only_tables(apps))
+
+
+@contextmanager
+def append_only_suspended(connection, table: str) -> Iterator[None]:
+    """For a data migration that backfills a new column of an append-only table: the table's trigger is
+    off inside the block and on again after it. ``ALTER TABLE`` is transactional in PostgreSQL, so a
+    failed migration leaves the trigger as it was. Does nothing where the trigger is not installed (yet)."""
+    if connection.vendor != "postgresql" or table not in tables_with_trigger(connection):
+        yield
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        # PostgreSQL refuses ALTER TABLE while the transaction holds deferred checks on the table (Django's
+        # foreign keys are DEFERRABLE INITIALLY DEFERRED): run them now, defer them again afterwards.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute(f"ALTER TABLE {quote(table)} DISABLE TRIGGER {TRIGGER}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"ALTER TABLE {quote(table)} ENABLE TRIGGER {TRIGGER}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")

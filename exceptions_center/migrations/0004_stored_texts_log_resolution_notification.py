@@ -2,6 +2,7 @@
 
 from django.db import migrations, models
 
+from erp.kernel.append_only import append_only_suspended
 
 
 def _key(key, **params):
@@ -9,6 +10,14 @@ def _key(key, **params):
 
 
 def system_texts_as_keys(apps, schema_editor):
+    """The handling log is append-only (R29, erp.kernel.append_only): this backfill of its new column is the
+    one documented exception, with the table's trigger suspended for the migration's transaction."""
+    table = apps.get_model("exceptions_center", "EventLogEntry")._meta.db_table
+    with append_only_suspended(schema_editor.connection, table):
+        _system_texts_as_keys(apps)
+
+
+def _system_texts_as_keys(apps):
     """Log comments and resolutions the system wrote before texts were stored as message keys get their
     key back where the log entry says what wrote them (its action and data); the old text stays as the
     fallback. Comments people typed are left alone."""

@@ -353,20 +353,27 @@ def test_old_rows_without_a_key_keep_their_text(held_order):
 def test_data_migrations_give_existing_system_texts_their_keys(held_order):
     # given: rows as the system wrote them before texts were keys (plain Chinese, no key)
     from importlib import import_module
+    from types import SimpleNamespace
 
     from django.apps import apps
+    from django.db import connection
+
+    from erp.kernel.append_only import append_only_suspended, tables_with_trigger
 
     order, event, _rep, _officer = held_order
-    EventLogEntry.objects.filter(event=event).update(comment_text={})
+    with append_only_suspended(connection, EventLogEntry._meta.db_table):  # the log is append-only (R29)
+        EventLogEntry.objects.filter(event=event).update(comment_text={})
     order.__class__.objects.filter(pk=order.pk).update(hold_summary_text={})
     exceptions_migration = import_module("exceptions_center.migrations.0004_stored_texts_log_resolution_notification")
     orders_migration = import_module("orders.migrations.0007_stored_texts_hold_summary")
+    schema_editor = SimpleNamespace(connection=connection)
 
-    # when
-    exceptions_migration.system_texts_as_keys(apps, None)
-    orders_migration.hold_summaries_as_keys(apps, None)
+    # when (the log's backfill suspends its append-only trigger for itself)
+    exceptions_migration.system_texts_as_keys(apps, schema_editor)
+    orders_migration.hold_summaries_as_keys(apps, schema_editor)
 
-    # then: the routing entry and the hold read in English again
+    # then: the routing entry and the hold read in English again, and the log is append-only again
+    assert EventLogEntry._meta.db_table in tables_with_trigger(connection)
     order.refresh_from_db()
     routed = EventLogEntry.objects.get(event=event, action=LogAction.ROUTED)
     with translation.override(EN):
