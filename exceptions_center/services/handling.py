@@ -653,32 +653,16 @@ def exception_event_resolve(
     Only the owning department decides, never an owner of the source; a compliance or quality event
     only with the decider's electronic signature (password, meaning, the version reviewed)."""
     reason = _required(reason, "reason", _("Say how the exception was resolved."))
-    with transaction.atomic():
-        event = _lock(event.pk)
-        decision = _authorise(user, "resolve", event, on_behalf_of=on_behalf_of, reason=reason)
-        _require_active(event)
-        _check_version(event, version)
-        data = _acting_data(decision, reason=reason)
-        if decision.needs_signature:
-            data.update(
-                _sign(
-                    event,
-                    user=user,
-                    decision=decision,
-                    password=password,
-                    meaning=meaning,
-                    reason=reason,
-                    version=version,
-                )
-            )
-        _close_open_work(event, user=user, comment=reason)
-        _close(event, status=EventStatus.RESOLVED, user=user, resolution=reason)
-        _log(event, action=LogAction.RESOLVED, actor=user, comment=reason, data=data)
-        _hold_refresh(event)
-        notifications.notifications_for_event(
-            event=event, kind=Kind.RESOLVED, departments=route_departments(event.rule), exclude=user
-        )
-        return event
+    return _decide(
+        event=event,
+        user=user,
+        action="resolve",
+        reason=reason,
+        password=password,
+        meaning=meaning,
+        version=version,
+        on_behalf_of=on_behalf_of,
+    )
 
 
 def exception_event_waive(
@@ -696,9 +680,33 @@ def exception_event_waive(
     the password re-entered and a meaning, bound to the event version the user saw (``version``); a wrong
     password, a stale version or the wrong signer changes nothing."""
     reason = _required(reason, "reason", _("Say why the exception is waived."))
+    return _decide(
+        event=event,
+        user=user,
+        action="waive",
+        reason=reason,
+        password=password,
+        meaning=meaning,
+        version=version,
+        on_behalf_of=on_behalf_of,
+    )
+
+
+# What closing an event by a person's decision does, per action: the status it ends in, its log entry and
+# its notification.
+_DECISIONS = {
+    "resolve": (EventStatus.RESOLVED, LogAction.RESOLVED, Kind.RESOLVED),
+    "waive": (EventStatus.WAIVED, LogAction.WAIVED, Kind.WAIVED),
+}
+
+
+def _decide(*, event, user, action: str, reason: str, password, meaning, version, on_behalf_of) -> ExceptionEvent:
+    """Resolve or waive: lock, ask the policy, check the version, sign when the policy says so, close the
+    open work and the event, log, recompute the hold, notify the route (one transaction)."""
+    status, log_action, kind = _DECISIONS[action]
     with transaction.atomic():
         event = _lock(event.pk)
-        decision = _authorise(user, "waive", event, on_behalf_of=on_behalf_of, reason=reason)
+        decision = _authorise(user, action, event, on_behalf_of=on_behalf_of, reason=reason)
         _require_active(event)
         _check_version(event, version)
         data = _acting_data(decision, reason=reason)
@@ -715,11 +723,11 @@ def exception_event_waive(
                 )
             )
         _close_open_work(event, user=user, comment=reason)
-        _close(event, status=EventStatus.WAIVED, user=user, resolution=reason)
-        _log(event, action=LogAction.WAIVED, actor=user, comment=reason, data=data)
+        _close(event, status=status, user=user, resolution=reason)
+        _log(event, action=log_action, actor=user, comment=reason, data=data)
         _hold_refresh(event)
         notifications.notifications_for_event(
-            event=event, kind=Kind.WAIVED, departments=route_departments(event.rule), exclude=user
+            event=event, kind=kind, departments=route_departments(event.rule), exclude=user
         )
         return event
 
